@@ -1,0 +1,48 @@
+/** Small helpers shared by the benchmarks: timing, percentiles, a fixed-concurrency driver. */
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export interface RunStats {
+  n: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Run `task(i)` `total` times with `concurrency` in flight; latencies in ms. */
+export async function drive(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<RunStats> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      const t0 = performance.now();
+      await task(i);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    n: total,
+    seconds,
+    perSecond: total / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+export function fmt(s: RunStats): string {
+  return `${s.n} ops in ${s.seconds.toFixed(2)} s = ${s.perSecond.toFixed(0)}/s, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`;
+}

@@ -1,0 +1,24 @@
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import type * as schema from "./schema";
+
+export type Schema = typeof schema;
+
+/** The Drizzle handle every query takes: the same type for PGlite and postgres.js. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+/** A transaction handle; queries accept `Db | Tx` so they compose inside a transaction. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+export type DbOrTx = Db | Tx;
+
+export type DbKind = "pglite" | "postgres";
+
+/** An open database: the Drizzle handle plus what the entries need to watch and close it. */
+export interface Database {
+  db: Db;
+  kind: DbKind;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,5 @@
+export * from "./directory";
+export * from "./enums";
+export * from "./policies";
+export * from "./transport";
+export * from "./whistles";

@@ -1,0 +1,57 @@
+/**
+ * Structured logs: one JSON line per record. Keys that could carry secrets are dropped, so a
+ * careless field can never leak a token, a secret or an encrypted body.
+ */
+export type Level = "debug" | "info" | "warn" | "error";
+
+export type Fields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  /** A logger that adds `fields` to every line. */
+  child(fields: Fields): Logger;
+}
+
+const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+const SECRET_KEY = /secret|token|password|encrypt|authorization|signature|cookie/i;
+
+function clean(fields: Fields): Fields {
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    if (SECRET_KEY.test(k)) continue;
+    out[k] = v instanceof Error ? v.message : v;
+  }
+  return out;
+}
+
+export interface LoggerOptions {
+  level?: Level;
+  /** Where lines go; defaults to console.log (stdout on Node, the log stream on Workers). */
+  write?: (line: string) => void;
+  base?: Fields;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const min = order[opts.level ?? "info"];
+  const write = opts.write ?? ((line: string) => console.log(line));
+  const base = opts.base ?? {};
+  const emit = (level: Level, msg: string, fields?: Fields) => {
+    if (order[level] < min) return;
+    write(JSON.stringify({ t: new Date().toISOString(), level, msg, ...clean({ ...base, ...fields }) }));
+  };
+  return {
+    debug: (msg, f) => emit("debug", msg, f),
+    info: (msg, f) => emit("info", msg, f),
+    warn: (msg, f) => emit("warn", msg, f),
+    error: (msg, f) => emit("error", msg, f),
+    child: (fields) => createLogger({ ...opts, base: { ...base, ...fields } }),
+  };
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = createLogger({ write: () => {} });

@@ -1,0 +1,75 @@
+/**
+ * The Node entry: read the environment, open the database (PGlite in DATA_DIR unless
+ * DATABASE_URL is set), migrate, serve HTTP, shut down cleanly on SIGTERM/SIGINT.
+ */
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { serve } from "@hono/node-server";
+import { loadConfig } from "./config";
+import type { Database } from "./db/database";
+import { migrateDatabase } from "./db/migrate";
+import { openPglite } from "./db/pglite";
+import { openPostgres } from "./db/postgres";
+import { seedEnvAdmins } from "./db/queries/admins";
+import { createApp } from "./handlers/app";
+import { createLogger } from "./log";
+
+const log = createLogger({ base: { svc: "whistle" } });
+
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  for (const problem of loaded.problems) console.error(`config: ${problem}`);
+  console.error("config: fix the variables above and start again (see README → Configuration)");
+  process.exit(1);
+}
+const config = loaded.config;
+
+async function openDatabase(): Promise<Database> {
+  if (config.databaseUrl) {
+    const database = openPostgres(config.databaseUrl);
+    await migrateDatabase(database, config.databaseUrl);
+    return database;
+  }
+  const dir = resolve(config.dataDir, "pglite");
+  mkdirSync(dir, { recursive: true });
+  const database = await openPglite(dir);
+  await migrateDatabase(database);
+  return database;
+}
+
+let database: Database;
+try {
+  database = await openDatabase();
+} catch (err) {
+  const where = config.databaseUrl ? "DATABASE_URL" : `DATA_DIR (${config.dataDir})`;
+  console.error(`database: cannot open or migrate ${where}: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+}
+await seedEnvAdmins(database.db, config.admins);
+
+const app = createApp({ database, config, log });
+const server = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" }, (info) => {
+  log.info("listening", { port: info.port, db: database.kind, mode: config.mode });
+  if (config.mode === "sandbox") {
+    log.info("sandbox mode: LARK_APP_ID is not set, so no Lark tenant is connected");
+  }
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info("shutting down", { signal });
+  const force = setTimeout(() => {
+    log.error("shutdown took longer than 10 s; exiting");
+    process.exit(1);
+  }, 10_000);
+  force.unref();
+  // Stop accepting, let in-flight requests finish, then close the database.
+  await new Promise<void>((done) => server.close(() => done()));
+  await database.close();
+  log.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
+    // One worker process per core; files in a worker share one embedded Postgres (≈ 5 s and
+    // ≈ 700 MB to start), so modules are not re-isolated per file.
+    pool: "forks",
+    maxWorkers: 2,
+    isolate: false,
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+  },
+});
