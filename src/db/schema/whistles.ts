@@ -10,7 +10,6 @@ import {
   text,
   timestamp,
   unique,
-  uniqueIndex,
 } from "drizzle-orm/pg-core";
 import { units } from "./directory";
 import { dispatchState, ratingLevel, whistleSource, whistleStatus, whistleType } from "./enums";
