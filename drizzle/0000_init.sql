@@ -252,6 +252,7 @@ CREATE UNIQUE INDEX "job_runs_job_key" ON "job_runs" USING btree ("job","run_key
 CREATE UNIQUE INDEX "outbox_idempotency_key" ON "outbox" USING btree ("idempotency_key");--> statement-breakpoint
 CREATE INDEX "outbox_due" ON "outbox" USING btree ("next_attempt_at","id") WHERE "outbox"."status" = 'pending';--> statement-breakpoint
 CREATE INDEX "outbox_coalesce" ON "outbox" USING btree ("coalesce_key") WHERE "outbox"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "outbox_stale_claims" ON "outbox" USING btree ("claimed_until") WHERE "outbox"."status" = 'sending';--> statement-breakpoint
 CREATE INDEX "dispatches_next_check" ON "dispatches" USING btree ("next_check_at") WHERE "dispatches"."next_check_at" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "dispatches_department_created" ON "dispatches" USING btree ("department_id","created_at");--> statement-breakpoint
 CREATE INDEX "dispatches_open_deadline" ON "dispatches" USING btree ("deadline_at") WHERE "dispatches"."state" = 'pending';--> statement-breakpoint

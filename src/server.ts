@@ -5,6 +5,8 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
+import { createLarkClient } from "./bot/lark-client";
+import { LarkRuntime } from "./bot/runtime";
 import { loadConfig } from "./config";
 import type { Database } from "./db/database";
 import { migrateDatabase } from "./db/migrate";
@@ -12,6 +14,7 @@ import { openPglite } from "./db/pglite";
 import { openPostgres } from "./db/postgres";
 import { seedEnvAdmins } from "./db/queries/admins";
 import { createApp } from "./handlers/app";
+import { type LongConnection, startLongConnection } from "./handlers/long-connection";
 import { createLogger } from "./log";
 
 const log = createLogger({ base: { svc: "whistle" } });
@@ -47,7 +50,33 @@ try {
 }
 await seedEnvAdmins(database.db, config.admins);
 
-const app = createApp({ database, config, log });
+/** How often the outbox is drained for retries and rows other instances left (the sweep takes this over later). */
+const DRAIN_EVERY_MS = 5_000;
+const timers: NodeJS.Timeout[] = [];
+let runtime: LarkRuntime | undefined;
+let longConnection: LongConnection | undefined;
+if (config.lark) {
+  const lark = config.lark;
+  runtime = new LarkRuntime({
+    db: database.db,
+    lark: createLarkClient({ ...lark, log: log.child({ part: "lark" }) }),
+    log,
+  });
+  const rt = runtime;
+  if (!(await rt.identify())) {
+    const retry = setInterval(async () => {
+      if (await rt.identify()) clearInterval(retry);
+    }, 30_000);
+    timers.push(retry);
+  }
+  void rt.worker.kick(); // deliver whatever a previous run left in the outbox
+  timers.push(setInterval(() => void rt.worker.kick(), DRAIN_EVERY_MS));
+  if (config.mode === "ws") {
+    longConnection = startLongConnection({ ...lark, runtime: rt, log: log.child({ part: "ws" }) });
+  }
+}
+
+const app = createApp({ database, config, log, lark: runtime });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" }, (info) => {
   log.info("listening", { port: info.port, db: database.kind, mode: config.mode });
   if (config.mode === "sandbox") {
@@ -65,8 +94,11 @@ async function shutdown(signal: string) {
     process.exit(1);
   }, 10_000);
   force.unref();
-  // Stop accepting, let in-flight requests finish, then close the database.
+  // Stop accepting, let in-flight requests and deliveries finish, then close the database.
+  for (const t of timers) clearInterval(t);
+  longConnection?.close();
   await new Promise<void>((done) => server.close(() => done()));
+  await runtime?.worker.idle();
   await database.close();
   log.info("stopped");
   process.exit(0);

@@ -1,14 +1,18 @@
 import { Hono } from "hono";
+import type { LarkRuntime } from "../bot/runtime";
 import type { Config } from "../config";
 import type { Database } from "../db/database";
 import type { Logger } from "../log";
 import { healthRoutes } from "./health";
+import { larkEventRoutes } from "./lark-events";
 
 /** What the HTTP app needs; the Node and Workers entries build these, tests build them with fakes. */
 export interface AppDeps {
   database: Database;
   config: Config;
   log: Logger;
+  /** Present when a Lark app is configured (or the sandbox provides one). */
+  lark?: LarkRuntime;
 }
 
 /** The one Hono app, the same on Node and Workers. */
@@ -27,6 +31,19 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.route("/", healthRoutes(deps));
+  const larkConfig = deps.config.lark;
+  if (deps.lark && larkConfig?.verificationToken) {
+    app.route(
+      "/",
+      larkEventRoutes({
+        verificationToken: larkConfig.verificationToken,
+        encryptKey: larkConfig.encryptKey,
+        pipeline: deps.lark.pipeline,
+        log: deps.log,
+        now: deps.lark.now,
+      }),
+    );
+  }
 
   app.notFound((c) => c.json({ ok: false, error: "not found" }, 404));
   app.onError((err, c) => {

@@ -62,6 +62,7 @@ export const outbox = pgTable(
     uniqueIndex("outbox_idempotency_key").on(t.idempotencyKey),
     index("outbox_due").on(t.nextAttemptAt, t.id).where(sql`${t.status} = 'pending'`),
     index("outbox_coalesce").on(t.coalesceKey).where(sql`${t.status} = 'pending'`),
+    index("outbox_stale_claims").on(t.claimedUntil).where(sql`${t.status} = 'sending'`),
   ],
 );
 

@@ -1,0 +1,157 @@
+import type { Tx } from "../db/database";
+import type { Logger } from "../log";
+import { commandKey, type ParsedCommand, parseCommand } from "./commands/parse";
+import type { CardActionEvent, LarkEvent, MessageEvent, OtherEvent } from "./events";
+import type { OutboxWriter } from "./outbox";
+
+/**
+ * One router for every way in (webhook, long connection, sandbox), in the manner of grammY's
+ * Composer: `bot.command("吹哨", …)`, `bot.action("report_in", …)`, `bot.on("im.chat.member.bot.added_v1", …)`.
+ * Handlers run inside the transaction that recorded the event: they read state, decide, and write
+ * state plus outbox rows; nothing they do talks to Lark directly.
+ */
+
+export interface Toast {
+  type: "info" | "success" | "error" | "warning";
+  content: string;
+  i18n?: Record<string, string>;
+}
+
+/** What a card callback answers within 3 s: a toast and/or the re-rendered card. */
+export interface CallbackAnswer {
+  toast?: Toast;
+  card?: { type: "raw"; data: unknown };
+}
+
+interface BaseContext {
+  tx: Tx;
+  now: Date;
+  log: Logger;
+  out: OutboxWriter;
+  botOpenId: string | undefined;
+}
+
+export interface CommandContext extends BaseContext {
+  event: MessageEvent;
+  command: ParsedCommand;
+}
+
+export interface ActionContext extends BaseContext {
+  event: CardActionEvent;
+  /** `event.value.action`: the name the handler was registered under. */
+  action: string;
+}
+
+export interface EventContext extends BaseContext {
+  event: OtherEvent;
+}
+
+export type CommandHandler = (ctx: CommandContext) => Promise<void>;
+export type ActionHandler = (ctx: ActionContext) => Promise<CallbackAnswer | undefined>;
+export type EventHandler = (ctx: EventContext) => Promise<void>;
+
+export type RouteResult = { handled: false; why: string } | { handled: true; answer?: CallbackAnswer };
+
+/** How a command presents itself in /帮助. */
+export interface CommandHelp {
+  /** e.g. "/吹哨 <类型> <部门…> <事项>" */
+  usage: string;
+  summary: string;
+  example?: string;
+}
+
+export class Bot {
+  private readonly commands = new Map<string, CommandHandler>();
+  private readonly helps: { names: string[]; help: CommandHelp }[] = [];
+  private readonly actions = new Map<string, ActionHandler>();
+  private readonly events = new Map<string, EventHandler>();
+  private unknownCommand: CommandHandler | undefined;
+
+  /** Register a command under one or more names (Chinese first, English aliases). */
+  command(names: string | string[], handler: CommandHandler, help?: CommandHelp): this {
+    const list = Array.isArray(names) ? names : [names];
+    if (help) this.helps.push({ names: list, help });
+    for (const name of list) {
+      const key = commandKey(name);
+      if (this.commands.has(key)) throw new Error(`command "${name}" registered twice`);
+      this.commands.set(key, handler);
+    }
+    return this;
+  }
+
+  /** Register a card action, matched on the `action` field of the component's callback value. */
+  action(name: string, handler: ActionHandler): this {
+    if (this.actions.has(name)) throw new Error(`action "${name}" registered twice`);
+    this.actions.set(name, handler);
+    return this;
+  }
+
+  /** Register a handler for any other event type. */
+  on(eventType: string, handler: EventHandler): this {
+    if (this.events.has(eventType)) throw new Error(`event "${eventType}" registered twice`);
+    this.events.set(eventType, handler);
+    return this;
+  }
+
+  /** What to do with a slash command nobody registered (only when the bot was addressed or in p2p). */
+  otherwise(handler: CommandHandler): this {
+    this.unknownCommand = handler;
+    return this;
+  }
+
+  /** Registered commands with their help, in registration order. */
+  commandHelp(): readonly { names: string[]; help: CommandHelp }[] {
+    return this.helps;
+  }
+
+  commandNames(): ReadonlySet<string> {
+    return new Set(this.commands.keys());
+  }
+
+  /** Every event type this bot wants (for the long-connection dispatcher). */
+  eventTypes(): string[] {
+    return ["im.message.receive_v1", "card.action.trigger", ...this.events.keys()];
+  }
+
+  async route(event: LarkEvent, base: BaseContext): Promise<RouteResult> {
+    switch (event.kind) {
+      case "message": {
+        if (event.senderType !== "user") return { handled: false, why: "message from a bot" };
+        if (event.text === null) return { handled: false, why: `non-text message (${event.messageType})` };
+        const command = parseCommand(event.text, event.mentions, {
+          botOpenId: base.botOpenId,
+          known: this.commandNames(),
+        });
+        if (!command) return { handled: false, why: "not a command" };
+        const handler = this.commands.get(command.name);
+        if (handler) {
+          await handler({ ...base, event, command });
+          return { handled: true };
+        }
+        if (this.unknownCommand && (command.addressed || event.chatType === "p2p")) {
+          await this.unknownCommand({ ...base, event, command });
+          return { handled: true };
+        }
+        return { handled: false, why: `unknown command ${command.name}` };
+      }
+      case "card_action": {
+        const action = typeof event.value.action === "string" ? event.value.action : "";
+        const handler = this.actions.get(action);
+        if (!handler) {
+          return {
+            handled: true,
+            answer: { toast: { type: "warning", content: "这张卡片已过期或无法识别，请重新发起。" } },
+          };
+        }
+        const answer = await handler({ ...base, event, action });
+        return { handled: true, answer };
+      }
+      case "event": {
+        const handler = this.events.get(event.eventType);
+        if (!handler) return { handled: false, why: `no handler for ${event.eventType}` };
+        await handler({ ...base, event });
+        return { handled: true };
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import type { Db } from "../db/database";
+import type { Logger } from "../log";
+import type { LarkApi } from "./lark-client";
+import { type GuardFn, OutboxWorker, type RecordHook } from "./outbox-worker";
+import type { PipelineDeps } from "./pipeline";
+import type { Bot } from "./router";
+import { createWhistleBot } from "./whistle-bot";
+
+/**
+ * Everything the bot needs at run time, wired once per process: the router, the outbox worker,
+ * the pipeline, and the bot's own identity (its open_id, learnt from Lark at start).
+ */
+export interface LarkRuntimeOptions {
+  db: Db;
+  lark: LarkApi;
+  log: Logger;
+  now?: () => Date;
+  bot?: Bot;
+  guards?: Record<string, GuardFn>;
+  hooks?: Record<string, RecordHook>;
+  leaseMs?: number;
+}
+
+export class LarkRuntime {
+  readonly bot: Bot;
+  readonly worker: OutboxWorker;
+  readonly pipeline: PipelineDeps;
+  readonly now: () => Date;
+  botOpenId: string | undefined;
+  botName: string | undefined;
+
+  constructor(private readonly o: LarkRuntimeOptions) {
+    this.now = o.now ?? (() => new Date());
+    this.bot = o.bot ?? createWhistleBot();
+    this.worker = new OutboxWorker({
+      db: o.db,
+      lark: o.lark,
+      log: o.log.child({ part: "outbox" }),
+      now: this.now,
+      guards: o.guards,
+      hooks: o.hooks,
+      leaseMs: o.leaseMs,
+    });
+    this.pipeline = {
+      db: o.db,
+      bot: this.bot,
+      log: o.log,
+      now: this.now,
+      botOpenId: () => this.botOpenId,
+      onOutbox: () => void this.worker.kick(),
+    };
+  }
+
+  /** Learn the bot's open_id (GET /open-apis/bot/v3/info). Until then, any bot mention counts as ours. */
+  async identify(): Promise<boolean> {
+    try {
+      const info = await this.o.lark.botInfo();
+      this.botOpenId = info.openId;
+      this.botName = info.name;
+      this.o.log.info("bot identity", { open_id: info.openId, name: info.name });
+      return true;
+    } catch (err) {
+      this.o.log.warn("cannot read the bot's identity yet; will retry", { error: err });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { createLarkClient } from "../../src/bot/lark-client";
+import type { Bot } from "../../src/bot/router";
+import { LarkRuntime } from "../../src/bot/runtime";
+import { loadConfig } from "../../src/config";
+import { createApp } from "../../src/handlers/app";
+import { createLogger, type Logger } from "../../src/log";
+import { type TestDatabase, testDatabase } from "./db";
+import { type FakeLark, type FakeLarkOptions, type PushTarget, startFakeLark } from "./fake-lark";
+
+export const VERIFICATION_TOKEN = "vt-test-0123456789";
+export const ENCRYPT_KEY = "ek-test-abcdefghij";
+
+export interface Harness {
+  t: TestDatabase;
+  fake: FakeLark;
+  runtime: LarkRuntime;
+  app: ReturnType<typeof createApp>;
+  /** Push target that reaches the app through app.request (no socket). */
+  target: PushTarget;
+  logs: Record<string, unknown>[];
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  encryptKey?: string | null;
+  bot?: Bot;
+  fake?: FakeLarkOptions;
+  clientTimeoutMs?: number;
+  now?: () => Date;
+}
+
+/** The real app and runtime wired to a fake Lark and the worker's test database. */
+export async function larkHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const t = await testDatabase();
+  const fake = await startFakeLark(opts.fake);
+  const encryptKey = opts.encryptKey === null ? undefined : (opts.encryptKey ?? ENCRYPT_KEY);
+  const loaded = loadConfig({
+    LARK_APP_ID: fake.appId,
+    LARK_APP_SECRET: fake.appSecret,
+    LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
+    LARK_ENCRYPT_KEY: encryptKey,
+    LARK_DOMAIN: fake.url,
+  });
+  if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
+  const logs: Record<string, unknown>[] = [];
+  const log = createLogger({ level: "debug", write: (l) => logs.push(JSON.parse(l)) });
+  const lark = createLarkClient({
+    appId: fake.appId,
+    appSecret: fake.appSecret,
+    domain: fake.url,
+    log,
+    timeoutMs: opts.clientTimeoutMs,
+  });
+  const runtime = new LarkRuntime({ db: t.db, lark, log, bot: opts.bot, now: opts.now });
+  await runtime.identify();
+  const app = createApp({ database: t, config: loaded.config, log, lark: runtime });
+  const target: PushTarget = {
+    url: "http://whistle.test/lark/events",
+    verificationToken: VERIFICATION_TOKEN,
+    encryptKey,
+    fetch: (url, init) => app.request(url, init),
+  };
+  return {
+    t,
+    fake,
+    runtime,
+    app,
+    target,
+    logs,
+    log,
+    async close() {
+      await runtime.worker.idle();
+      await fake.close();
+    },
+  };
+}
