@@ -66,9 +66,10 @@ export class OutboxWorker {
   private readonly batchSize: number;
   private readonly maxAttempts: number;
   private readonly uuidWindowMs: number;
-  private readonly app = new RateLimiter(50, 50);
-  private readonly perChat = new RateLimiter(5, 5);
-  private readonly perMessage = new RateLimiter(5, 5);
+  // Lark: 50/s per app for the message APIs, 5/s per chat, 5 PATCH/s per message; a little margin on the window.
+  private readonly app = new RateLimiter(50, 1050);
+  private readonly perChat = new RateLimiter(5, 1050);
+  private readonly perMessage = new RateLimiter(5, 1050);
   private running: Promise<void> | undefined;
   private again = false;
 
