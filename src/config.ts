@@ -104,6 +104,12 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   if (!has("LARK_APP_SECRET")) problems.push("LARK_APP_SECRET is required when LARK_APP_ID is set");
   const mode = (env.LARK_MODE ?? "").trim() || "webhook";
+  const appId = (env.LARK_APP_ID ?? "").trim();
+  if (mode === "ws" && /^cli_[0-9A-Za-z]+$/.test(appId) && !/^cli_[0-9a-fA-F]{16}$/.test(appId)) {
+    problems.push(
+      "LARK_APP_ID must be cli_ followed by 16 hex digits for the long connection (LARK_MODE=ws)",
+    );
+  }
   if (mode === "webhook" && !has("LARK_VERIFICATION_TOKEN")) {
     problems.push(
       "LARK_VERIFICATION_TOKEN is required in webhook mode (Developer Console → 事件与回调 → 加密策略)",

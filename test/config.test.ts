@@ -78,6 +78,12 @@ describe("loadConfig", () => {
     expect(r.ok && r.config.mode).toBe("ws");
   });
 
+  it("needs the long connection's app id form (cli_ + 16 hex digits) in ws mode", () => {
+    expect(problems({ LARK_APP_ID: "cli_abc", LARK_APP_SECRET: "s", LARK_MODE: "ws" })).toEqual([
+      "LARK_APP_ID must be cli_ followed by 16 hex digits for the long connection (LARK_MODE=ws)",
+    ]);
+  });
+
   it("names LARK_APP_SECRET when the app id is set without it", () => {
     expect(problems({ LARK_APP_ID: lark.LARK_APP_ID, LARK_VERIFICATION_TOKEN: "v" })).toEqual([
       "LARK_APP_SECRET is required when LARK_APP_ID is set",

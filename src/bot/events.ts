@@ -215,20 +215,3 @@ function parseValueString(s: string): Record<string, unknown> {
   }
   return { raw: s };
 }
-
-/**
- * The SDK's long-connection dispatcher hands handlers a flattened object
- * ({schema, event_id, event_type, token, create_time, app_id, tenant_key, …event fields}).
- * Rebuild the envelope so the long connection takes the same path as the webhook.
- */
-export function envelopeFromFlattened(data: Record<string, unknown>): Envelope {
-  const headerKeys = ["event_id", "event_type", "token", "create_time", "app_id", "tenant_key"] as const;
-  const h: Record<string, unknown> = {};
-  const event: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) {
-    if (k === "schema") continue;
-    if ((headerKeys as readonly string[]).includes(k)) h[k] = v;
-    else event[k] = v;
-  }
-  return envelopeSchema.parse({ schema: "2.0", header: h, event });
-}

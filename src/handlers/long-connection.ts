@@ -5,7 +5,7 @@
  * Node-only (the SDK's WSClient needs a long-lived process); imported only by src/server.ts.
  */
 import * as lark from "@larksuiteoapi/node-sdk";
-import { envelopeFromFlattened, normalizeEnvelope } from "../bot/events";
+import { envelopeSchema, normalizeEnvelope } from "../bot/events";
 import { processEvent } from "../bot/pipeline";
 import type { LarkRuntime } from "../bot/runtime";
 import type { Logger } from "../log";
@@ -28,10 +28,20 @@ function sdkDomain(domain: string): lark.Domain | string {
   return domain;
 }
 
-/** A handler for the SDK dispatcher: flattened data in, the pipeline's answer out. */
+/**
+ * What the SDK's WSClient calls for each data frame: `invoke(envelope)`, where envelope is the frame's
+ * JSON exactly as Lark sent it. We take it whole instead of going through the SDK's EventDispatcher,
+ * which flattens header and event into one object — and so loses the card-update `token` of a
+ * card callback under the header's `token`.
+ */
 export function longConnectionHandler(runtime: LarkRuntime, log: Logger) {
-  return async (data: Record<string, unknown>): Promise<unknown> => {
-    const event = normalizeEnvelope(envelopeFromFlattened(data));
+  return async (data: unknown): Promise<unknown> => {
+    const parsed = envelopeSchema.safeParse(data);
+    if (!parsed.success) {
+      log.warn("long-connection frame is not a schema 2.0 event; ignored");
+      return undefined;
+    }
+    const event = normalizeEnvelope(parsed.data);
     try {
       const result = await processEvent(event, runtime.pipeline);
       if (event.kind === "card_action" && result.status === "processed") return result.answer ?? {};
@@ -48,13 +58,12 @@ export function longConnectionHandler(runtime: LarkRuntime, log: Logger) {
 const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 
 export function startLongConnection(o: LongConnectionOptions): LongConnection {
+  if (!/^cli_[0-9a-fA-F]{16}$/.test(o.appId)) {
+    // The SDK's WSClient silently never connects with any other id.
+    throw new Error(`LARK_APP_ID "${o.appId}" is not cli_ + 16 hex digits: the long connection cannot start`);
+  }
   const handler = longConnectionHandler(o.runtime, o.log);
-  const handles: Record<string, (data: Record<string, unknown>) => Promise<unknown>> = {};
-  for (const type of o.runtime.bot.eventTypes()) handles[type] = handler;
-  const dispatcher = new lark.EventDispatcher({
-    logger: quiet,
-    loggerLevel: lark.LoggerLevel.error,
-  }).register(handles as never);
+  const dispatcher = { invoke: (data: unknown) => handler(data) } as unknown as lark.EventDispatcher;
   const ws = new lark.WSClient({
     appId: o.appId,
     appSecret: o.appSecret,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { CardActionEvent, MessageEvent, OtherEvent } from "../../src/bot/events";
-import { envelopeFromFlattened, normalizeEnvelope } from "../../src/bot/events";
 import { OutboxWriter } from "../../src/bot/outbox";
 import { Bot } from "../../src/bot/router";
 import type { Tx } from "../../src/db/database";
@@ -124,32 +123,5 @@ describe("Bot router", () => {
   it("refuses to register a name twice", () => {
     const bot = new Bot().command(["帮助", "help"], async () => {});
     expect(() => bot.command("HELP", async () => {})).toThrow(/registered twice/);
-  });
-});
-
-describe("envelopes", () => {
-  it("rebuilds the long connection's flattened event into the webhook envelope", () => {
-    const env = envelopeFromFlattened({
-      schema: "2.0",
-      event_id: "ev9",
-      event_type: "im.message.receive_v1",
-      token: "",
-      create_time: "1700000000000",
-      app_id: "cli_x",
-      tenant_key: "tk",
-      sender: { sender_id: { open_id: "ou_a" }, sender_type: "user" },
-      message: { message_id: "om_9", chat_id: "oc_9", message_type: "text", content: '{"text":"/帮助"}' },
-    });
-    expect(env.header).toMatchObject({
-      event_id: "ev9",
-      event_type: "im.message.receive_v1",
-      app_id: "cli_x",
-    });
-    expect(normalizeEnvelope(env)).toMatchObject({
-      kind: "message",
-      messageId: "om_9",
-      text: "/帮助",
-      chatId: "oc_9",
-    });
   });
 });

@@ -168,6 +168,11 @@ export function acceptWebSocket(
   });
   socket.on("close", finish);
   socket.on("error", finish);
+  // The client closed its side: Node keeps the socket half-open unless we end ours too.
+  socket.on("end", () => {
+    socket.end();
+    finish();
+  });
   if (buffered.length > 0) queueMicrotask(parse);
 
   return {
