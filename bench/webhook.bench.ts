@@ -1,14 +1,17 @@
 /**
  * bench/webhook: how fast POST /lark/events acks a signed, encrypted `im.message.receive_v1`
- * (verify signature → decrypt → token check → dedupe insert → route → commit → 200), against a bare
+ * (verify signature → decrypt → token check → route → dedupe insert + handler + outbox in one
+ * transaction → commit → 200), against a bare
  * Hono route in the same run. Everything goes through `app.request()` (in process, no sockets).
  *
- * - chatter: plain text that is not a command, so the handler writes no outbox row;
- * - /帮助: a command that writes one outbox (reply) row in the event's transaction.
+ * - chatter: plain text that is not a command: verified and routed, but it has no effect, so it is
+ *   acknowledged without any database write (the pipeline only records events a handler acts on);
+ * - /帮助: a command: dedupe row + one outbox (reply) row, committed with whatever other events
+ *   arrived meanwhile (group commit).
  *
  * Requests are built (encrypted and signed) before the timed loop. The outbox is NOT drained during
  * the measurement: the runtime's "start delivering" hook is replaced by a counter, so the numbers are
- * the ack alone. Logs are formatted but not written (silentLogger). PGlite always; Postgres when
+ * the ack alone. Logs are dropped unformatted (silentLogger). PGlite always; Postgres when
  * BENCH_DATABASE_URL is set (a throwaway database, pool size as the server's default).
  */
 import { randomBytes } from "node:crypto";
@@ -133,6 +136,7 @@ async function measureWebhook(label: string, database: Database, fake: FakeLark)
     db: database.db,
     lark: createLarkClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, log }),
     log,
+    commitConcurrency: database.kind === "postgres" ? 4 : 1, // as src/server.ts
   });
   await runtime.identify();
   let kicks = 0;
@@ -153,18 +157,20 @@ async function measureWebhook(label: string, database: Database, fake: FakeLark)
   const help = await run(app, helpReqs);
   const after = await rowCounts(database);
 
-  // The work really happened: one dedupe row per event, one outbox row per /帮助 only.
+  // The work really happened: chatter writes nothing; each /帮助 one dedupe row and one outbox row.
   const check = (what: string, got: number, want: number) => {
     if (got !== want) throw new Error(`${label}: ${what} = ${got}, expected ${want}`);
   };
-  check("inbound rows (chatter)", afterChatter.inbound - before.inbound, N);
+  check("inbound rows (chatter)", afterChatter.inbound - before.inbound, 0);
   check("outbox rows (chatter)", afterChatter.outbox - before.outbox, 0);
   check("inbound rows (/帮助)", after.inbound - afterChatter.inbound, N);
   check("outbox rows (/帮助)", after.outbox - afterChatter.outbox, N);
-  check("outbox kicks (/帮助, not drained)", kicks, N);
+  // One "start delivering" per committed transaction (group commit: several events per transaction).
+  if (kicks < 1 || kicks > N) throw new Error(`${label}: outbox kicks = ${kicks}, expected 1..${N}`);
+  console.log(`${label}: /帮助 events per transaction ≈ ${(N / kicks).toFixed(1)}`);
 
   return [
-    { label: `${label} chatter "收到" (no outbox)`, stats: chatter },
+    { label: `${label} chatter "收到" (no write)`, stats: chatter },
     { label: `${label} /帮助 (1 outbox row)`, stats: help },
   ];
 }

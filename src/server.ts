@@ -61,6 +61,7 @@ if (config.lark) {
     db: database.db,
     lark: createLarkClient({ ...lark, log: log.child({ part: "lark" }) }),
     log,
+    commitConcurrency: database.kind === "postgres" ? 4 : 1,
   });
   const rt = runtime;
   if (!(await rt.identify())) {

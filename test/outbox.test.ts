@@ -44,6 +44,13 @@ function chats(n: number) {
   return ids;
 }
 
+/** Collect rows in a writer, as a handler does, and write them (one commit). */
+async function write(fill: (out: OutboxWriter) => void) {
+  const out = new OutboxWriter(t.db);
+  fill(out);
+  await out.flush();
+}
+
 /** Drain, then jump the worker's clock past any backoff, until nothing is pending. */
 async function drainAll(w: OutboxWorker, rounds = 40, between?: (round: number) => void) {
   for (let i = 0; i < rounds; i++) {
@@ -63,7 +70,8 @@ describe(`outbox delivery (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
   it("delivers every queued message exactly once while 30% of sends fail (5xx, 429, timeouts, 230020)", async () => {
     const ids = chats(6);
     const out = new OutboxWriter(t.db);
-    for (let i = 0; i < 60; i++) await out.sendText(ids[i % 6] as string, `消息 ${i}`);
+    for (let i = 0; i < 60; i++) out.sendText(ids[i % 6] as string, `消息 ${i}`);
+    await out.flush();
     fake.faults.setRandom({
       rate: 0.3,
       kinds: ["5xx", "429", "timeout", "timeout-after-commit", "230020"],
@@ -89,11 +97,13 @@ describe(`outbox delivery (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
   it("recovers when the tenant token expires mid-run", async () => {
     const ids = chats(2);
     const out = new OutboxWriter(t.db);
-    for (let i = 0; i < 10; i++) await out.sendText(ids[i % 2] as string, `第一批 ${i}`);
+    for (let i = 0; i < 10; i++) out.sendText(ids[i % 2] as string, `第一批 ${i}`);
+    await out.flush();
     const w = worker();
     await w.drain();
     fake.faults.expireAllTokens();
-    for (let i = 0; i < 10; i++) await out.sendText(ids[i % 2] as string, `第二批 ${i}`);
+    for (let i = 0; i < 10; i++) out.sendText(ids[i % 2] as string, `第二批 ${i}`);
+    await out.flush();
     await drainAll(w);
     expect(botMessages()).toHaveLength(20);
     expect(fake.calls.some((c) => c.code === 99991663)).toBe(true);
@@ -104,7 +114,7 @@ describe(`outbox delivery (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
     fake.addChat("oc_no_bot", { name: "no bot", members: ["ou_a"], botIn: false });
     fake.addUser("ou_admin", "管理员");
     await t.db.insert(admins).values({ openId: "ou_admin", source: "env" });
-    await new OutboxWriter(t.db).sendText("oc_no_bot", "hello");
+    await write((out) => out.sendText("oc_no_bot", "hello"));
     await drainAll(worker());
     const [row] = await t.db.select().from(outbox).where(eq(outbox.target, "oc_no_bot"));
     expect(row?.status).toBe("failed");
@@ -118,29 +128,31 @@ describe(`outbox delivery (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
   it("coalesces card updates: only the newest render of a message is sent", async () => {
     const [chat] = chats(1);
     const w = worker();
-    await new OutboxWriter(t.db).sendCard(chat as string, { schema: "2.0", body: { elements: [] } });
+    await write((out) => out.sendCard(chat as string, { schema: "2.0", body: { elements: [] } }));
     await drainAll(w);
     const cardId = botMessages()[0]?.message_id as string;
-    const out = new OutboxWriter(t.db);
-    for (let i = 1; i <= 5; i++) {
-      await out.patchCard(cardId, {
-        schema: "2.0",
-        body: { elements: [{ tag: "markdown", content: `render ${i}` }] },
-      });
-    }
+    // Five changes committed one after another, and two more within one commit.
+    const render = (i: number) => ({
+      schema: "2.0",
+      body: { elements: [{ tag: "markdown", content: `render ${i}` }] },
+    });
+    for (let i = 1; i <= 5; i++) await write((out) => out.patchCard(cardId, render(i)));
+    await write((out) => {
+      out.patchCard(cardId, render(6));
+      out.patchCard(cardId, render(7));
+    });
+    expect(await t.db.select().from(outbox).where(eq(outbox.status, "pending"))).toHaveLength(1);
     await drainAll(w);
     const patches = fake.calls.filter((c) => c.method === "PATCH" && c.path.endsWith(cardId));
     expect(patches).toHaveLength(1);
-    expect(JSON.stringify(fake.message(cardId)?.content)).toContain("render 5");
+    expect(JSON.stringify(fake.message(cardId)?.content)).toContain("render 7");
   });
 
   it("patches a card whose send is still queued once the send has its message id", async () => {
     const [chat] = chats(1);
-    const out = new OutboxWriter(t.db);
-    const sendId = await out.sendCard(chat as string, { schema: "2.0", body: { elements: [] } });
-    await out.patchCard(`outbox:${sendId}`, {
-      schema: "2.0",
-      body: { elements: [{ tag: "markdown", content: "v2" }] },
+    await write((out) => {
+      const card = out.sendCard(chat as string, { schema: "2.0", body: { elements: [] } });
+      out.patchCard(card, { schema: "2.0", body: { elements: [{ tag: "markdown", content: "v2" }] } });
     });
     fake.faults.failNext(1, "5xx", /\/im\/v1\/messages$/);
     await drainAll(worker());
@@ -176,12 +188,12 @@ describe(`outbox delivery (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
     const w = worker({
       hooks: { dispatchCard: async (_tx, id, messageId) => void seen.push([id, messageId]) },
     });
-    await new OutboxWriter(t.db).sendCard(
-      chat as string,
-      { schema: "2.0", body: { elements: [] } },
-      {
-        recordAs: { name: "dispatchCard", id: 42 },
-      },
+    await write((out) =>
+      out.sendCard(
+        chat as string,
+        { schema: "2.0", body: { elements: [] } },
+        { recordAs: { name: "dispatchCard", id: 42 } },
+      ),
     );
     await drainAll(w);
     expect(seen).toEqual([[42, botMessages()[0]?.message_id]]);
@@ -189,7 +201,7 @@ describe(`outbox delivery (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
 
   it("picks up rows a crashed worker left half-sent once their lease ends, and sends them once", async () => {
     const [chat] = chats(1);
-    await new OutboxWriter(t.db).sendText(chat as string, "崩溃前");
+    await write((out) => out.sendText(chat as string, "崩溃前"));
     // The first worker claims the row and dies after Lark stored the message but before recording it.
     fake.faults.failNext(1, "timeout-after-commit");
     const claimed = await claimDueOutbox(t.db, now(), 10_000, 10);
@@ -220,7 +232,8 @@ describe(`outbox delivery (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
   it("stays within 5 messages per second per chat", async () => {
     const [chat] = chats(1);
     const out = new OutboxWriter(t.db);
-    for (let i = 0; i < 12; i++) await out.sendText(chat as string, `burst ${i}`);
+    for (let i = 0; i < 12; i++) out.sendText(chat as string, `burst ${i}`);
+    await out.flush();
     const w = worker();
     const started = Date.now();
     await drainAll(w);

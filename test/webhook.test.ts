@@ -268,14 +268,16 @@ describe("POST /lark/events", () => {
     expect(await rowsWritten()).toEqual({ inbound: 1, outbox: 1 });
   });
 
-  it("ignores chatter and other bots without replying, but still records the event once", async () => {
-    await h.fake.push.message(h.target, {
+  it("acknowledges chatter without replying or writing anything", async () => {
+    const r = await h.fake.push.message(h.target, {
       chatId: "oc_street",
       senderOpenId: "ou_alice",
       text: "收到，马上到",
     });
+    expect(r.status).toBe(200);
     await h.runtime.worker.kick();
-    expect(await rowsWritten()).toEqual({ inbound: 1, outbox: 0 });
+    expect(await rowsWritten()).toEqual({ inbound: 0, outbox: 0 });
+    expect(h.fake.messages("oc_street").filter((m) => m.sender === "bot")).toHaveLength(0);
   });
 
   it("replies to an unknown command only when addressed", async () => {

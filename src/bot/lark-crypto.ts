@@ -17,20 +17,33 @@ function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** AES keys derived from Encrypt Keys (sha256), kept so each request does not derive its own. */
+const aesKeys = new Map<string, Promise<CryptoKey>>();
+
+function aesKey(encryptKey: string): Promise<CryptoKey> {
+  let key = aesKeys.get(encryptKey);
+  if (!key) {
+    key = crypto.subtle
+      .digest("SHA-256", encoder.encode(encryptKey))
+      .then((bytes) => crypto.subtle.importKey("raw", bytes, "AES-CBC", false, ["encrypt", "decrypt"]));
+    if (aesKeys.size > 8) aesKeys.clear();
+    aesKeys.set(encryptKey, key);
+  }
+  return key;
+}
+
 /** Decrypt an `encrypt` field: base64(iv ‖ AES-256-CBC(sha256(key), iv, pkcs7(plaintext))). Throws on bad input. */
 export async function decryptLark(encryptKey: string, encrypted: string): Promise<string> {
   const buf = base64ToBytes(encrypted);
   if (buf.length < 32 || buf.length % 16 !== 0) throw new Error("encrypted payload has a bad length");
-  const keyBytes = await crypto.subtle.digest("SHA-256", encoder.encode(encryptKey));
-  const key = await crypto.subtle.importKey("raw", keyBytes, "AES-CBC", false, ["decrypt"]);
+  const key = await aesKey(encryptKey);
   const plain = await crypto.subtle.decrypt({ name: "AES-CBC", iv: buf.slice(0, 16) }, key, buf.slice(16));
   return new TextDecoder("utf-8", { fatal: true }).decode(plain);
 }
 
 /** Encrypt the way Lark does (random IV). Used by tests and the sandbox to speak to the bot. */
 export async function encryptLark(encryptKey: string, plaintext: string): Promise<string> {
-  const keyBytes = await crypto.subtle.digest("SHA-256", encoder.encode(encryptKey));
-  const key = await crypto.subtle.importKey("raw", keyBytes, "AES-CBC", false, ["encrypt"]);
+  const key = await aesKey(encryptKey);
   const iv = crypto.getRandomValues(new Uint8Array(16));
   const ct = new Uint8Array(
     await crypto.subtle.encrypt({ name: "AES-CBC", iv }, key, encoder.encode(plaintext)),

@@ -6,7 +6,7 @@ import {
   markOutboxRetry,
   markOutboxSent,
   type OutboxRow,
-  outboxById,
+  outboxByKey,
 } from "../db/queries/outbox";
 import { admins } from "../db/schema";
 import type { Logger } from "../log";
@@ -288,7 +288,7 @@ export class OutboxWorker {
     ref: MessageRef,
   ): Promise<{ state: "ok"; messageId: string } | { state: "wait" } | { state: "gone"; why: string }> {
     if (!ref.startsWith("outbox:")) return { state: "ok", messageId: ref };
-    const row = await outboxById(this.o.db, Number(ref.slice("outbox:".length)));
+    const row = await outboxByKey(this.o.db, ref.slice("outbox:".length));
     if (!row) return { state: "gone", why: `referenced ${ref} does not exist` };
     if (row.status === "sent" && row.resultMessageId) return { state: "ok", messageId: row.resultMessageId };
     if (row.status === "pending" || row.status === "sending") return { state: "wait" };

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../db/database";
 import { outbox } from "../db/schema";
 import type { BuzzChannel, MsgType, ReceiveIdType } from "./lark-client";
@@ -8,7 +8,7 @@ import type { BuzzChannel, MsgType, ReceiveIdType } from "./lark-client";
  * transaction as the state change that caused it. The worker (outbox-worker.ts) delivers them.
  */
 
-/** A message id, or `outbox:<id>` for the message a not-yet-delivered send will create. */
+/** A message id, or `outbox:<key>` for the message a not-yet-delivered send (with that key) will create. */
 export type MessageRef = string;
 
 export type OutboxPayload =
@@ -31,7 +31,7 @@ export interface RecordAs {
 }
 
 export interface EnqueueOptions {
-  /** Lark `uuid` (≤ 50 chars) for sends and replies; a random one is made when absent. */
+  /** Unique key of the row; for sends and replies also Lark's `uuid` (≤ 50 chars). Random when absent. */
   key?: string;
   /** Only the newest pending row with this key is delivered (default for card patches: one per message). */
   coalesceKey?: string;
@@ -62,36 +62,56 @@ function targetOf(m: OutboxPayload): string {
   }
 }
 
+type OutboxInsert = typeof outbox.$inferInsert;
+
+function toRow(message: OutboxPayload, opts: EnqueueOptions): OutboxInsert & { idempotencyKey: string } {
+  const coalesceKey =
+    opts.coalesceKey ?? (message.kind === "patch_card" ? `card:${message.messageId}` : undefined);
+  const payload: StoredPayload = { message, recordAs: opts.recordAs, notice: opts.notice };
+  return {
+    kind: message.kind,
+    target: targetOf(message),
+    payload,
+    idempotencyKey: opts.key ?? crypto.randomUUID(),
+    coalesceKey: coalesceKey ?? null,
+    guard: opts.guard ?? null,
+    whistleId: opts.whistleId ?? null,
+    nextAttemptAt: opts.notBefore ?? new Date(),
+  };
+}
+
+/** The reference a later row can use for the message this row's send or reply will create. */
+export const refTo = (key: string): MessageRef => `outbox:${key}`;
+
+/**
+ * Write rows now: supersede older pending rows that share a coalesce key, then one multi-row
+ * insert. Within one call, only the last row of each coalesce key is kept.
+ */
+export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  const lastOfKey = new Map<string, number>();
+  rows.forEach((r, i) => {
+    if (r.coalesceKey) lastOfKey.set(r.coalesceKey, i);
+  });
+  const kept = rows.filter((r, i) => !r.coalesceKey || lastOfKey.get(r.coalesceKey) === i);
+  if (lastOfKey.size > 0) {
+    await db
+      .update(outbox)
+      .set({ status: "superseded" })
+      .where(and(inArray(outbox.coalesceKey, [...lastOfKey.keys()]), eq(outbox.status, "pending")));
+  }
+  await db.insert(outbox).values(kept);
+}
+
+/** Write one row at once; returns the reference to the message it will create. */
 export async function enqueue(
   db: DbOrTx,
   message: OutboxPayload,
   opts: EnqueueOptions = {},
-): Promise<number> {
-  const needsUuid = message.kind === "send" || message.kind === "reply";
-  const coalesceKey =
-    opts.coalesceKey ?? (message.kind === "patch_card" ? `card:${message.messageId}` : undefined);
-  if (coalesceKey) {
-    await db
-      .update(outbox)
-      .set({ status: "superseded" })
-      .where(and(eq(outbox.coalesceKey, coalesceKey), eq(outbox.status, "pending")));
-  }
-  const payload: StoredPayload = { message, recordAs: opts.recordAs, notice: opts.notice };
-  const [row] = await db
-    .insert(outbox)
-    .values({
-      kind: message.kind,
-      target: targetOf(message),
-      payload,
-      idempotencyKey: needsUuid ? (opts.key ?? crypto.randomUUID()) : (opts.key ?? null),
-      coalesceKey: coalesceKey ?? null,
-      guard: opts.guard ?? null,
-      whistleId: opts.whistleId ?? null,
-      nextAttemptAt: opts.notBefore ?? new Date(),
-    })
-    .returning({ id: outbox.id });
-  if (!row) throw new Error("outbox insert returned nothing");
-  return row.id;
+): Promise<MessageRef> {
+  const row = toRow(message, opts);
+  await writeOutbox(db, [row]);
+  return refTo(row.idempotencyKey);
 }
 
 /** Card JSON and text as Lark's `content` strings. */
@@ -100,14 +120,28 @@ export const content = {
   card: (card: unknown) => JSON.stringify(card),
 };
 
-/** An outbox bound to one transaction: handlers call these, and the pipeline knows to drain after commit. */
+/**
+ * The outbox as handlers see it: rows are collected while the handler decides and written in one
+ * go when its transaction is about to commit (`flush`). Each call returns the reference to the
+ * message the row will create, so a later row (a card patch, a buzz) can point at it.
+ */
 export class OutboxWriter {
+  private rows: OutboxInsert[] = [];
   written = 0;
   constructor(private readonly db: DbOrTx) {}
 
-  async add(message: OutboxPayload, opts?: EnqueueOptions): Promise<number> {
+  add(message: OutboxPayload, opts: EnqueueOptions = {}): MessageRef {
+    const row = toRow(message, opts);
+    this.rows.push(row);
     this.written++;
-    return enqueue(this.db, message, opts);
+    return refTo(row.idempotencyKey);
+  }
+
+  /** Write everything collected so far (inside the caller's transaction). */
+  async flush(): Promise<void> {
+    const rows = this.rows;
+    this.rows = [];
+    await writeOutbox(this.db, rows);
   }
 
   sendText(chatId: string, text: string, opts?: EnqueueOptions) {

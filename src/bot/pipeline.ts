@@ -1,15 +1,20 @@
-import type { Db } from "../db/database";
+import type { Db, Tx } from "../db/database";
 import { inboundEvents } from "../db/schema";
 import type { Logger } from "../log";
 import type { LarkEvent } from "./events";
 import { OutboxWriter } from "./outbox";
-import type { Bot, CallbackAnswer } from "./router";
+import type { Bot, CallbackAnswer, Match } from "./router";
 
 /**
- * The one path every event takes once it is verified, whatever the way in:
- * dedupe (unique insert of event_id, and message_id for messages) → router → handler, all in ONE
- * transaction with the state and outbox rows the handler writes. A duplicate changes nothing; a
- * handler error rolls everything back, dedupe row included, so Lark's redelivery can try again.
+ * The one path every verified event takes, whatever the way in:
+ * match (pure) → dedupe (unique insert of event_id, and message_id for messages) → handler → outbox,
+ * all in ONE transaction; then the answer. A duplicate changes nothing; a handler error rolls back
+ * its event, dedupe row included, so Lark's redelivery can try again.
+ *
+ * Group commit: events that arrive while a transaction is running are committed together in the
+ * next one (each still deduped and handled on its own), so a burst costs a few round trips and one
+ * commit instead of several per event. If any handler of a batch fails, the batch is rolled back
+ * and each event is retried in a transaction of its own, so one bad event never takes others down.
  */
 export interface PipelineDeps {
   db: Db;
@@ -19,6 +24,7 @@ export interface PipelineDeps {
   botOpenId: () => string | undefined;
   /** Called after a commit that wrote outbox rows (start delivering). */
   onOutbox: () => void;
+  committer: EventCommitter;
 }
 
 export type PipelineResult =
@@ -26,39 +32,141 @@ export type PipelineResult =
   | { status: "processed"; handled: boolean; why?: string; answer?: CallbackAnswer };
 
 export async function processEvent(event: LarkEvent, deps: PipelineDeps): Promise<PipelineResult> {
-  const now = deps.now();
-  const log = deps.log.child({ event_id: event.eventId, event_type: event.eventType });
-  let wrote = 0;
-  const result = await deps.db.transaction(async (tx): Promise<PipelineResult> => {
-    const recorded = await tx
+  const match = deps.bot.match(event, deps.botOpenId());
+  if (match.kind !== "run") {
+    // Chatter, other bots, events nobody handles, stale card buttons: no effect, so nothing to
+    // record or dedupe — a busy group's small talk never costs a database write.
+    deps.log.debug("inbound event", {
+      event_id: event.eventId,
+      event_type: event.eventType,
+      status: "ignored",
+      why: match.kind === "none" ? match.why : "fixed answer",
+    });
+    return match.kind === "answer"
+      ? { status: "processed", handled: true, answer: match.answer }
+      : { status: "processed", handled: false, why: match.why };
+  }
+  return deps.committer.submit(event, match);
+}
+
+interface Pending {
+  event: LarkEvent;
+  run: Extract<Match, { kind: "run" }>["run"];
+  resolve: (r: PipelineResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface CommitterOptions {
+  db: Db;
+  log: Logger;
+  now: () => Date;
+  botOpenId: () => string | undefined;
+  onOutbox: () => void;
+  /** Transactions in flight at once: 1 for PGlite (one backend anyway), a few for Postgres. */
+  concurrency?: number;
+  maxBatch?: number;
+}
+
+export class EventCommitter {
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+  private readonly concurrency: number;
+  private readonly maxBatch: number;
+
+  constructor(private readonly o: CommitterOptions) {
+    this.concurrency = o.concurrency ?? 1;
+    this.maxBatch = o.maxBatch ?? 64;
+  }
+
+  submit(event: LarkEvent, match: Extract<Match, { kind: "run" }>): Promise<PipelineResult> {
+    return new Promise<PipelineResult>((resolve, reject) => {
+      this.queue.push({ event, run: match.run, resolve, reject });
+      // Start on the next microtask, so events submitted in the same tick share the transaction.
+      if (this.queue.length === 1) queueMicrotask(() => this.pump());
+    });
+  }
+
+  private pump() {
+    while (this.inFlight < this.concurrency && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let results: PipelineResult[];
+    let wrote = 0;
+    try {
+      results = await this.o.db.transaction(async (tx) => {
+        const r = await this.runBatch(tx, batch);
+        wrote = r.wrote;
+        return r.results;
+      });
+    } catch (err) {
+      if (batch.length === 1) {
+        (batch[0] as Pending).reject(err);
+        return;
+      }
+      this.o.log.warn("batch rolled back; retrying its events one by one", {
+        size: batch.length,
+        error: err,
+      });
+      await Promise.all(batch.map((p) => this.commit([p])));
+      return;
+    }
+    for (const [i, p] of batch.entries()) {
+      const r = results[i] as PipelineResult;
+      this.o.log.info("inbound event", {
+        event_id: p.event.eventId,
+        event_type: p.event.eventType,
+        message_id: p.event.kind === "message" ? p.event.messageId : undefined,
+        status: r.status,
+        batch: batch.length > 1 ? batch.length : undefined,
+      });
+      p.resolve(r);
+    }
+    if (wrote > 0) this.o.onOutbox();
+  }
+
+  private async runBatch(tx: Tx, batch: Pending[]): Promise<{ results: PipelineResult[]; wrote: number }> {
+    const now = this.o.now();
+    const fresh = await tx
       .insert(inboundEvents)
-      .values({
-        eventId: event.eventId,
-        messageId: event.kind === "message" ? event.messageId : null,
-        eventType: event.eventType,
-        payload: event,
-        status: "done",
-        attempts: 1,
-        receivedAt: now,
-        processedAt: now,
-      })
+      .values(
+        batch.map((p) => ({
+          eventId: p.event.eventId,
+          messageId: p.event.kind === "message" ? p.event.messageId : null,
+          eventType: p.event.eventType,
+          payload: p.event,
+          status: "done" as const,
+          attempts: 1,
+          receivedAt: now,
+          processedAt: now,
+        })),
+      )
       .onConflictDoNothing()
-      .returning({ id: inboundEvents.id });
-    if (recorded.length === 0) return { status: "duplicate" };
+      .returning({ eventId: inboundEvents.eventId });
+    const freshIds = new Set(fresh.map((f) => f.eventId));
     const out = new OutboxWriter(tx);
-    const routed = await deps.bot.route(event, { tx, now, log, out, botOpenId: deps.botOpenId() });
-    wrote = out.written;
-    return routed.handled
-      ? { status: "processed", handled: true, answer: routed.answer }
-      : { status: "processed", handled: false, why: routed.why };
-  });
-  log.info("inbound event", {
-    status: result.status,
-    handled: result.status === "processed" ? result.handled : undefined,
-    why: result.status === "processed" ? result.why : undefined,
-    outbox: wrote || undefined,
-    message_id: event.kind === "message" ? event.messageId : undefined,
-  });
-  if (wrote > 0) deps.onOutbox();
-  return result;
+    const results: PipelineResult[] = [];
+    const seen = new Set<string>();
+    for (const p of batch) {
+      // The same event twice in one batch: the insert kept one row; only the first copy runs.
+      if (!freshIds.has(p.event.eventId) || seen.has(p.event.eventId)) {
+        results.push({ status: "duplicate" });
+        continue;
+      }
+      seen.add(p.event.eventId);
+      const log = this.o.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
+      const answer = await p.run({ tx, now, log, out, botOpenId: this.o.botOpenId() });
+      results.push({ status: "processed", handled: true, answer });
+    }
+    const wrote = out.written;
+    await out.flush();
+    return { results, wrote };
+  }
 }

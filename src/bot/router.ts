@@ -23,7 +23,7 @@ export interface CallbackAnswer {
   card?: { type: "raw"; data: unknown };
 }
 
-interface BaseContext {
+export interface BaseContext {
   tx: Tx;
   now: Date;
   log: Logger;
@@ -50,6 +50,11 @@ export type CommandHandler = (ctx: CommandContext) => Promise<void>;
 export type ActionHandler = (ctx: ActionContext) => Promise<CallbackAnswer | undefined>;
 export type EventHandler = (ctx: EventContext) => Promise<void>;
 
+export type Match =
+  | { kind: "none"; why: string }
+  | { kind: "answer"; answer: CallbackAnswer }
+  | { kind: "run"; run: (base: BaseContext) => Promise<CallbackAnswer | undefined> };
+
 export type RouteResult = { handled: false; why: string } | { handled: true; answer?: CallbackAnswer };
 
 /** How a command presents itself in /帮助. */
@@ -75,6 +80,7 @@ export class Bot {
       const key = commandKey(name);
       if (this.commands.has(key)) throw new Error(`command "${name}" registered twice`);
       this.commands.set(key, handler);
+      this.keys = undefined;
     }
     return this;
   }
@@ -113,45 +119,65 @@ export class Bot {
     return ["im.message.receive_v1", "card.action.trigger", ...this.events.keys()];
   }
 
-  async route(event: LarkEvent, base: BaseContext): Promise<RouteResult> {
+  /**
+   * Decide, without any I/O, what an event leads to: a handler to run (inside the pipeline's
+   * transaction), a fixed answer, or nothing. Events that lead to nothing never touch the database.
+   */
+  match(event: LarkEvent, botOpenId: string | undefined): Match {
     switch (event.kind) {
       case "message": {
-        if (event.senderType !== "user") return { handled: false, why: "message from a bot" };
-        if (event.text === null) return { handled: false, why: `non-text message (${event.messageType})` };
-        const command = parseCommand(event.text, event.mentions, {
-          botOpenId: base.botOpenId,
-          known: this.commandNames(),
-        });
-        if (!command) return { handled: false, why: "not a command" };
-        const handler = this.commands.get(command.name);
-        if (handler) {
-          await handler({ ...base, event, command });
-          return { handled: true };
-        }
-        if (this.unknownCommand && (command.addressed || event.chatType === "p2p")) {
-          await this.unknownCommand({ ...base, event, command });
-          return { handled: true };
-        }
-        return { handled: false, why: `unknown command ${command.name}` };
+        if (event.senderType !== "user") return { kind: "none", why: "message from a bot" };
+        if (event.text === null) return { kind: "none", why: `non-text message (${event.messageType})` };
+        const command = parseCommand(event.text, event.mentions, { botOpenId, known: this.commandKeys() });
+        if (!command) return { kind: "none", why: "not a command" };
+        const handler =
+          this.commands.get(command.name) ??
+          (command.addressed || event.chatType === "p2p" ? this.unknownCommand : undefined);
+        if (!handler) return { kind: "none", why: `unknown command ${command.name}` };
+        return {
+          kind: "run",
+          run: async (base) => {
+            await handler({ ...base, event, command });
+            return undefined;
+          },
+        };
       }
       case "card_action": {
         const action = typeof event.value.action === "string" ? event.value.action : "";
         const handler = this.actions.get(action);
         if (!handler) {
           return {
-            handled: true,
+            kind: "answer",
             answer: { toast: { type: "warning", content: "这张卡片已过期或无法识别，请重新发起。" } },
           };
         }
-        const answer = await handler({ ...base, event, action });
-        return { handled: true, answer };
+        return { kind: "run", run: (base) => handler({ ...base, event, action }) };
       }
       case "event": {
         const handler = this.events.get(event.eventType);
-        if (!handler) return { handled: false, why: `no handler for ${event.eventType}` };
-        await handler({ ...base, event });
-        return { handled: true };
+        if (!handler) return { kind: "none", why: `no handler for ${event.eventType}` };
+        return {
+          kind: "run",
+          run: async (base) => {
+            await handler({ ...base, event });
+            return undefined;
+          },
+        };
       }
     }
+  }
+
+  /** Match and run in one go (the pipeline splits the two around its transaction). */
+  async route(event: LarkEvent, base: BaseContext): Promise<RouteResult> {
+    const m = this.match(event, base.botOpenId);
+    if (m.kind === "none") return { handled: false, why: m.why };
+    if (m.kind === "answer") return { handled: true, answer: m.answer };
+    return { handled: true, answer: await m.run(base) };
+  }
+
+  private keys: ReadonlySet<string> | undefined;
+  private commandKeys(): ReadonlySet<string> {
+    this.keys ??= this.commandNames();
+    return this.keys;
   }
 }

@@ -2,7 +2,7 @@ import type { Db } from "../db/database";
 import type { Logger } from "../log";
 import type { LarkApi } from "./lark-client";
 import { type GuardFn, OutboxWorker, type RecordHook } from "./outbox-worker";
-import type { PipelineDeps } from "./pipeline";
+import { EventCommitter, type PipelineDeps } from "./pipeline";
 import type { Bot } from "./router";
 import { createWhistleBot } from "./whistle-bot";
 
@@ -19,6 +19,8 @@ export interface LarkRuntimeOptions {
   guards?: Record<string, GuardFn>;
   hooks?: Record<string, RecordHook>;
   leaseMs?: number;
+  /** Event transactions in flight at once (1 for PGlite; a few for Postgres). */
+  commitConcurrency?: number;
 }
 
 export class LarkRuntime {
@@ -41,13 +43,23 @@ export class LarkRuntime {
       hooks: o.hooks,
       leaseMs: o.leaseMs,
     });
+    const botOpenId = () => this.botOpenId;
+    const onOutbox = () => this.pipeline.onOutbox();
     this.pipeline = {
       db: o.db,
       bot: this.bot,
       log: o.log,
       now: this.now,
-      botOpenId: () => this.botOpenId,
+      botOpenId,
       onOutbox: () => void this.worker.kick(),
+      committer: new EventCommitter({
+        db: o.db,
+        log: o.log,
+        now: this.now,
+        botOpenId,
+        onOutbox,
+        concurrency: o.commitConcurrency,
+      }),
     };
   }
 

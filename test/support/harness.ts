@@ -52,7 +52,14 @@ export async function larkHarness(opts: HarnessOptions = {}): Promise<Harness> {
     log,
     timeoutMs: opts.clientTimeoutMs,
   });
-  const runtime = new LarkRuntime({ db: t.db, lark, log, bot: opts.bot, now: opts.now });
+  const runtime = new LarkRuntime({
+    db: t.db,
+    lark,
+    log,
+    bot: opts.bot,
+    now: opts.now,
+    commitConcurrency: t.kind === "postgres" ? 4 : 1,
+  });
   await runtime.identify();
   const app = createApp({ database: t, config: loaded.config, log, lark: runtime });
   const target: PushTarget = {

@@ -77,7 +77,7 @@ export async function markOutboxFinal(db: DbOrTx, id: number, status: "failed" |
     .where(held(id));
 }
 
-export async function outboxById(db: DbOrTx, id: number): Promise<OutboxRow | undefined> {
-  const [row] = await db.select().from(outbox).where(eq(outbox.id, id));
+export async function outboxByKey(db: DbOrTx, key: string): Promise<OutboxRow | undefined> {
+  const [row] = await db.select().from(outbox).where(eq(outbox.idempotencyKey, key));
   return row;
 }
