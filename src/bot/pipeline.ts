@@ -49,6 +49,9 @@ export async function processEvent(event: LarkEvent, deps: PipelineDeps): Promis
   return deps.committer.submit(event, match);
 }
 
+const nextMacrotask: (fn: () => void) => void =
+  typeof globalThis.setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
+
 interface Pending {
   event: LarkEvent;
   run: Extract<Match, { kind: "run" }>["run"];
@@ -81,8 +84,9 @@ export class EventCommitter {
   submit(event: LarkEvent, match: Extract<Match, { kind: "run" }>): Promise<PipelineResult> {
     return new Promise<PipelineResult>((resolve, reject) => {
       this.queue.push({ event, run: match.run, resolve, reject });
-      // Start on the next microtask, so events submitted in the same tick share the transaction.
-      if (this.queue.length === 1) queueMicrotask(() => this.pump());
+      // Start after pending I/O callbacks have run (not on a microtask), so events that are ready
+      // at the same moment share the transaction — PGlite runs its statements without yielding to I/O.
+      if (this.queue.length === 1) nextMacrotask(() => this.pump());
     });
   }
 
