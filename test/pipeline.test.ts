@@ -12,10 +12,10 @@ import { type Harness, larkHarness, VERIFICATION_TOKEN } from "./support/harness
 function testBot() {
   return new Bot()
     .command("ok", async (ctx) => {
-      ctx.out.replyText(ctx.event.messageId, `ok ${ctx.command.args}`);
+      ctx.out.replyText({ messageId: ctx.event.messageId }, `ok ${ctx.command.args}`);
     })
     .command("boom", async (ctx) => {
-      ctx.out.replyText(ctx.event.messageId, "never sent");
+      ctx.out.replyText({ messageId: ctx.event.messageId }, "never sent");
       throw new Error("handler bug");
     });
 }

@@ -12,7 +12,7 @@ import { admins } from "../db/schema";
 import type { Logger } from "../log";
 import type { LarkApi } from "./lark-client";
 import { classify } from "./lark-errors";
-import { content, enqueue, type MessageRef, type StoredPayload } from "./outbox";
+import { content, enqueue, type MessageRef, type OutboxPayload, type StoredPayload } from "./outbox";
 import { RateLimiter } from "./rate-limit";
 
 /**
@@ -199,10 +199,7 @@ export class OutboxWorker {
       messageId = resolved.messageId;
     }
 
-    const wait = this.reserveSlots(
-      m.kind === "send" ? `chat:${m.receiveId}` : `msg:${messageId ?? row.target}`,
-      m.kind,
-    );
+    const wait = this.reserveSlots(m, messageId ?? row.target);
     if (wait > MAX_INLINE_WAIT_MS) {
       await deferOutbox(db, row.id, new Date(this.now().getTime() + wait), "rate limit");
       return "deferred";
@@ -278,10 +275,19 @@ export class OutboxWorker {
     }
   }
 
-  private reserveSlots(key: string, kind: string): number {
+  /** Book rate-limit slots: the app, plus the chat a message lands in or the card being updated. */
+  private reserveSlots(m: OutboxPayload, messageId: string): number {
     const app = this.app.reserve("app");
-    const perTarget = kind === "send" ? this.perChat.reserve(key) : this.perMessage.reserve(key);
-    return Math.max(app, perTarget);
+    const chat =
+      m.kind === "send" && m.receiveIdType === "chat_id"
+        ? m.receiveId
+        : m.kind === "reply"
+          ? m.chatId
+          : undefined;
+    const target = chat
+      ? this.perChat.reserve(chat)
+      : this.perMessage.reserve(m.kind === "send" ? m.receiveId : messageId);
+    return Math.max(app, target);
   }
 
   private async resolveRef(

@@ -13,7 +13,15 @@ export type MessageRef = string;
 
 export type OutboxPayload =
   | { kind: "send"; receiveIdType: ReceiveIdType; receiveId: string; msgType: MsgType; content: string }
-  | { kind: "reply"; messageId: MessageRef; msgType: MsgType; content: string; replyInThread?: boolean }
+  | {
+      kind: "reply";
+      messageId: MessageRef;
+      msgType: MsgType;
+      content: string;
+      replyInThread?: boolean;
+      /** The chat the reply lands in, so it counts against that chat's rate limit. */
+      chatId?: string;
+    }
   | { kind: "patch_card"; messageId: MessageRef; content: string }
   | { kind: "card_update"; token: string; card: unknown }
   | { kind: "buzz"; messageId: MessageRef; channel: BuzzChannel; openIds: string[] };
@@ -170,12 +178,12 @@ export class OutboxWriter {
     );
   }
 
-  replyText(messageId: MessageRef, text: string, opts?: EnqueueOptions) {
-    return this.add({ kind: "reply", messageId, msgType: "text", content: content.text(text) }, opts);
+  replyText(to: { messageId: MessageRef; chatId?: string }, text: string, opts?: EnqueueOptions) {
+    return this.add({ kind: "reply", ...to, msgType: "text", content: content.text(text) }, opts);
   }
 
-  replyCard(messageId: MessageRef, card: unknown, opts?: EnqueueOptions) {
-    return this.add({ kind: "reply", messageId, msgType: "interactive", content: content.card(card) }, opts);
+  replyCard(to: { messageId: MessageRef; chatId?: string }, card: unknown, opts?: EnqueueOptions) {
+    return this.add({ kind: "reply", ...to, msgType: "interactive", content: content.card(card) }, opts);
   }
 
   patchCard(messageId: MessageRef, card: unknown, opts?: EnqueueOptions) {

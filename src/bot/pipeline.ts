@@ -2,6 +2,7 @@ import type { Db, Tx } from "../db/database";
 import { inboundEvents } from "../db/schema";
 import type { Logger } from "../log";
 import type { LarkEvent } from "./events";
+import type { MemberLookup } from "./membership";
 import { OutboxWriter } from "./outbox";
 import type { Bot, CallbackAnswer, Match } from "./router";
 
@@ -65,6 +66,7 @@ export interface CommitterOptions {
   now: () => Date;
   botOpenId: () => string | undefined;
   onOutbox: () => void;
+  lookup?: MemberLookup;
   /** Transactions in flight at once: 1 for PGlite (one backend anyway), a few for Postgres. */
   concurrency?: number;
   maxBatch?: number;
@@ -166,7 +168,7 @@ export class EventCommitter {
       }
       seen.add(p.event.eventId);
       const log = this.o.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
-      const answer = await p.run({ tx, now, log, out, botOpenId: this.o.botOpenId() });
+      const answer = await p.run({ tx, now, log, out, botOpenId: this.o.botOpenId(), lookup: this.o.lookup });
       results.push({ status: "processed", handled: true, answer });
     }
     const wrote = out.written;

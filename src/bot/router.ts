@@ -2,6 +2,7 @@ import type { Tx } from "../db/database";
 import type { Logger } from "../log";
 import { commandKey, type ParsedCommand, parseCommand } from "./commands/parse";
 import type { CardActionEvent, LarkEvent, MessageEvent, OtherEvent } from "./events";
+import type { MemberLookup } from "./membership";
 import type { OutboxWriter } from "./outbox";
 
 /**
@@ -29,6 +30,8 @@ export interface BaseContext {
   log: Logger;
   out: OutboxWriter;
   botOpenId: string | undefined;
+  /** Read-only Lark lookups (chat members) for the rare case the cache cannot answer. */
+  lookup: MemberLookup | undefined;
 }
 
 export interface CommandContext extends BaseContext {

@@ -58,6 +58,7 @@ export class LarkRuntime {
         now: this.now,
         botOpenId,
         onOutbox,
+        lookup: o.lark,
         concurrency: o.commitConcurrency,
       }),
     };

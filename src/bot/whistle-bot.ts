@@ -1,9 +1,19 @@
+import { registerAdmins } from "./commands/admins";
+import { registerBind } from "./commands/bind";
+import { registerChatEvents } from "./commands/chat-events";
+import { registerDirectory } from "./commands/directory";
 import { registerHelp } from "./commands/help";
+import { registerSettings } from "./commands/settings";
 import { Bot } from "./router";
 
 /** The product's bot: every command, action and event handler, registered on one router. */
 export function createWhistleBot(): Bot {
   const bot = new Bot();
   registerHelp(bot);
+  registerBind(bot);
+  registerSettings(bot);
+  registerAdmins(bot);
+  registerDirectory(bot);
+  registerChatEvents(bot);
   return bot;
 }

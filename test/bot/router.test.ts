@@ -11,6 +11,7 @@ const base = () => ({
   log: silentLogger,
   out: new OutboxWriter({} as Tx),
   botOpenId: "ou_bot",
+  lookup: undefined,
 });
 
 function message(text: string, over: Partial<MessageEvent> = {}): MessageEvent {

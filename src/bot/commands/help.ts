@@ -5,13 +5,13 @@ export function registerHelp(bot: Bot): void {
   bot.command(
     ["帮助", "help"],
     async (ctx) => {
-      await ctx.out.replyText(ctx.event.messageId, helpText(bot));
+      ctx.out.replyText({ messageId: ctx.event.messageId, chatId: ctx.event.chatId }, helpText(bot));
     },
     { usage: "/帮助", summary: "查看可用命令和示例（英文 /help）" },
   );
   bot.otherwise(async (ctx) => {
-    await ctx.out.replyText(
-      ctx.event.messageId,
+    ctx.out.replyText(
+      { messageId: ctx.event.messageId, chatId: ctx.event.chatId },
       `没有“/${ctx.command.name}”这个命令。发送 /帮助 查看可用命令。`,
     );
   });
