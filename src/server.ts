@@ -62,6 +62,7 @@ if (config.lark) {
     lark: createLarkClient({ ...lark, log: log.child({ part: "lark" }) }),
     log,
     commitConcurrency: database.kind === "postgres" ? 4 : 1,
+    tz: config.tzDisplay,
   });
   const rt = runtime;
   if (!(await rt.identify())) {

@@ -67,6 +67,7 @@ export interface CommitterOptions {
   botOpenId: () => string | undefined;
   onOutbox: () => void;
   lookup?: MemberLookup;
+  tz: string;
   /** Transactions in flight at once: 1 for PGlite (one backend anyway), a few for Postgres. */
   concurrency?: number;
   maxBatch?: number;
@@ -168,7 +169,15 @@ export class EventCommitter {
       }
       seen.add(p.event.eventId);
       const log = this.o.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
-      const answer = await p.run({ tx, now, log, out, botOpenId: this.o.botOpenId(), lookup: this.o.lookup });
+      const answer = await p.run({
+        tx,
+        now,
+        log,
+        out,
+        botOpenId: this.o.botOpenId(),
+        lookup: this.o.lookup,
+        tz: this.o.tz,
+      });
       results.push({ status: "processed", handled: true, answer });
     }
     const wrote = out.written;

@@ -32,6 +32,8 @@ export interface BaseContext {
   botOpenId: string | undefined;
   /** Read-only Lark lookups (chat members) for the rare case the cache cannot answer. */
   lookup: MemberLookup | undefined;
+  /** The zone times are shown in (TZ_DISPLAY). */
+  tz: string;
 }
 
 export interface CommandContext extends BaseContext {

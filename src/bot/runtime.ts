@@ -4,6 +4,7 @@ import type { LarkApi } from "./lark-client";
 import { type GuardFn, OutboxWorker, type RecordHook } from "./outbox-worker";
 import { EventCommitter, type PipelineDeps } from "./pipeline";
 import type { Bot } from "./router";
+import { cardHooks } from "./whistle/publish";
 import { createWhistleBot } from "./whistle-bot";
 
 /**
@@ -21,6 +22,8 @@ export interface LarkRuntimeOptions {
   leaseMs?: number;
   /** Event transactions in flight at once (1 for PGlite; a few for Postgres). */
   commitConcurrency?: number;
+  /** TZ_DISPLAY (default Asia/Shanghai). */
+  tz?: string;
 }
 
 export class LarkRuntime {
@@ -40,7 +43,7 @@ export class LarkRuntime {
       log: o.log.child({ part: "outbox" }),
       now: this.now,
       guards: o.guards,
-      hooks: o.hooks,
+      hooks: { ...cardHooks, ...o.hooks },
       leaseMs: o.leaseMs,
     });
     const botOpenId = () => this.botOpenId;
@@ -59,6 +62,7 @@ export class LarkRuntime {
         botOpenId,
         onOutbox,
         lookup: o.lark,
+        tz: o.tz ?? "Asia/Shanghai",
         concurrency: o.commitConcurrency,
       }),
     };

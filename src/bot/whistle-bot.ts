@@ -4,12 +4,20 @@ import { registerChatEvents } from "./commands/chat-events";
 import { registerDirectory } from "./commands/directory";
 import { registerHelp } from "./commands/help";
 import { registerSettings } from "./commands/settings";
+import { registerStatus } from "./commands/status";
+import { registerWhistle } from "./commands/whistle";
 import { Bot } from "./router";
+import { registerCloseActions } from "./whistle/close-actions";
+import { registerDispatchActions } from "./whistle/dispatch-actions";
 
 /** The product's bot: every command, action and event handler, registered on one router. */
 export function createWhistleBot(): Bot {
   const bot = new Bot();
   registerHelp(bot);
+  registerWhistle(bot);
+  registerStatus(bot);
+  registerDispatchActions(bot);
+  registerCloseActions(bot);
   registerBind(bot);
   registerSettings(bot);
   registerAdmins(bot);

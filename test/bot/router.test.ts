@@ -12,6 +12,7 @@ const base = () => ({
   out: new OutboxWriter({} as Tx),
   botOpenId: "ou_bot",
   lookup: undefined,
+  tz: "Asia/Shanghai",
 });
 
 function message(text: string, over: Partial<MessageEvent> = {}): MessageEvent {

@@ -182,25 +182,53 @@ export function multiSelect(
   return e;
 }
 
-/** A form: its submit button calls back with `value` plus every item's value in `form_value`. */
-export function form(
-  name: string,
-  items: Element[],
-  submit: { label: string; value: Record<string, unknown>; type?: ButtonType },
-): Element {
-  return {
-    tag: "form",
-    name,
-    elements: [
-      ...items,
-      {
-        tag: "button",
-        name: `${name}_submit`,
-        text: text(submit.label),
-        type: submit.type ?? "primary_filled",
-        form_action_type: "submit",
-        behaviors: [{ type: "callback", value: submit.value }],
-      },
-    ],
+/** One submit button of a form; `name` is unique in the card (default `<form>_submit`, `_submit_2`, …). */
+export interface Submit {
+  label: string;
+  value: Record<string, unknown>;
+  type?: ButtonType;
+  name?: string;
+  confirm?: { title: string; text: string };
+}
+
+function submitButton(s: Submit, name: string): Element {
+  const e: Element = {
+    tag: "button",
+    name: s.name ?? name,
+    text: text(s.label),
+    type: s.type ?? "primary_filled",
+    form_action_type: "submit",
+    behaviors: [{ type: "callback", value: s.value }],
   };
+  if (s.confirm) e.confirm = { title: text(s.confirm.title), text: text(s.confirm.text) };
+  return e;
+}
+
+/**
+ * A form: a submit button calls back with its `value` plus every item's value in `form_value`.
+ * Several submits (an array) sit side by side in one row, each with its own name and value, so the
+ * handler tells them apart by `value.action`.
+ */
+export function form(name: string, items: Element[], submit: Submit | Submit[]): Element {
+  const submits = Array.isArray(submit) ? submit : [submit];
+  const buttons = submits.map((s, i) =>
+    submitButton(s, i === 0 ? `${name}_submit` : `${name}_submit_${i + 1}`),
+  );
+  const row: Element[] =
+    buttons.length > 1
+      ? [
+          {
+            tag: "column_set",
+            flex_mode: "none",
+            horizontal_spacing: "8px",
+            columns: buttons.map((b) => ({
+              tag: "column",
+              width: "auto",
+              vertical_align: "top",
+              elements: [b],
+            })),
+          },
+        ]
+      : buttons;
+  return { tag: "form", name, elements: [...items, ...row] };
 }

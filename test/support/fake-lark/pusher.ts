@@ -135,7 +135,7 @@ export class Pusher {
     const msg = this.state.message(a.messageId);
     if (!msg) throw new Error(`fake-lark: cardAction on unknown message ${a.messageId}`);
     const token = this.state.issueCardToken(msg.message_id);
-    const event = cardActionEvent(this.app, a, { token, chatId: msg.chat_id });
+    const event = cardActionEvent(this.app, a, { token, chatId: a.chatId ?? msg.chat_id });
     const envelope = eventEnvelope(this.app, tokenOf(t), "card.action.trigger", event, {
       ...(a.eventId ? { eventId: a.eventId } : {}),
       createTime: String(this.state.now() * 1000),

@@ -145,6 +145,11 @@ export interface PushCardAction {
   inputValue?: string;
   option?: string;
   eventId?: string;
+  /**
+   * The chat the click happens in; default the card's own chat. Another chat simulates a card
+   * forwarded elsewhere and clicked there (context.open_chat_id is where the clicked copy lives).
+   */
+  chatId?: string;
 }
 
 /** What `cardAction` saw (a single attempt: callbacks are never retried). */

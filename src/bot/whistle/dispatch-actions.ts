@@ -1,0 +1,183 @@
+import { eq } from "drizzle-orm";
+import {
+  addProgressNote,
+  addReportIn,
+  addTimeline,
+  type DispatchRow,
+  lockDispatch,
+  lockWhistle,
+  updateDispatch,
+  type WhistleRow,
+  whistleView,
+} from "../../db/queries/whistles";
+import { units } from "../../db/schema";
+import { can } from "../../domain/permissions";
+import { addProgress, closedReason, markOnSite, reportInTiming } from "../../domain/whistle";
+import { renderDepartmentCard } from "../cards/department-card";
+import type { ActionContext, Bot, CallbackAnswer } from "../router";
+import { publish } from "./publish";
+import { memberOfUnit } from "./roles";
+
+/**
+ * The department's side of a whistle, on its card: 报到 (report in), 到场 (on site), 进展 (progress).
+ * Each tap locks its dispatch row (and shares the whistle's), so 100 simultaneous taps leave one
+ * report-in and one row per person. The answer carries the department card re-rendered from the
+ * database; the street's summary card follows through the outbox when it changed.
+ */
+
+interface Loaded {
+  dispatch: DispatchRow;
+  whistle: WhistleRow;
+}
+
+const gone: CallbackAnswer = {
+  toast: { type: "warning", content: "找不到这张卡片对应的哨单，可能已被删除。" },
+};
+
+async function load(ctx: ActionContext): Promise<Loaded | undefined> {
+  const dispatchId = Number(ctx.event.value.d);
+  if (!Number.isInteger(dispatchId)) return undefined;
+  const dispatch = await lockDispatch(ctx.tx, dispatchId);
+  if (!dispatch) return undefined;
+  const whistle = await lockWhistle(ctx.tx, dispatch.whistleId, "share");
+  return whistle ? { dispatch, whistle } : undefined;
+}
+
+/** Staff of the department only; the refusal names the department and who may do it. */
+async function refusal(ctx: ActionContext, l: Loaded, action: "report_in" | "on_site" | "progress") {
+  if (await memberOfUnit(ctx, l.dispatch.departmentId)) return undefined;
+  const [dept] = await ctx.tx
+    .select({ name: units.name })
+    .from(units)
+    .where(eq(units.id, l.dispatch.departmentId));
+  const d = can(
+    { openId: ctx.event.operatorOpenId, admin: false, streets: [], departments: [], oversight: false },
+    action,
+    {
+      departmentId: l.dispatch.departmentId,
+      departmentName: dept?.name,
+    },
+  );
+  return d.ok ? undefined : ({ toast: { type: "error", content: d.reason } } satisfies CallbackAnswer);
+}
+
+/** The clicked card re-rendered, with a toast; when the street should see the change, its summary too. */
+async function answer(
+  ctx: ActionContext,
+  l: Loaded,
+  toast: CallbackAnswer["toast"],
+  summaryChanged: boolean,
+): Promise<CallbackAnswer> {
+  const w = summaryChanged
+    ? await publish(ctx.tx, ctx.out, l.whistle.id, ctx.now, ctx.tz, { summaryOnly: true })
+    : await whistleView(ctx.tx, l.whistle.id);
+  const d = w?.dispatches.find((x) => x.id === l.dispatch.id);
+  return w && d
+    ? { toast, card: { type: "raw", data: renderDepartmentCard(w, d, ctx.now, ctx.tz) } }
+    : { toast };
+}
+
+/** Record a report-in by `who`: the department's first (on time or late) or a colleague's. */
+async function recordReportIn(ctx: ActionContext, l: Loaded, who: string) {
+  const first = l.dispatch.state === "pending";
+  // Transactions that started earlier can get the row lock later: never record a colleague
+  // before the department's own report-in.
+  const at = first ? ctx.now : new Date(Math.max(ctx.now.getTime(), l.dispatch.reportedAt?.getTime() ?? 0));
+  if (!(await addReportIn(ctx.tx, l.dispatch.id, who, at))) return { kind: "repeat" as const };
+  if (!first) {
+    await addTimeline(ctx.tx, l.whistle.id, at, [
+      { kind: "joined", actorOpenId: who, departmentId: l.dispatch.departmentId },
+    ]);
+    return { kind: "colleague" as const };
+  }
+  const { lateMinutes, minutesTaken: minutes } = reportInTiming(
+    l.whistle.createdAt,
+    l.dispatch.deadlineAt,
+    at,
+  );
+  await updateDispatch(ctx.tx, l.dispatch.id, {
+    state: "reported",
+    reportedAt: at,
+    reportedBy: who,
+    lateMinutes: lateMinutes > 0 ? lateMinutes : null,
+  });
+  await addTimeline(ctx.tx, l.whistle.id, at, [
+    {
+      kind: "reported",
+      actorOpenId: who,
+      departmentId: l.dispatch.departmentId,
+      data: { minutes, late: lateMinutes },
+    },
+  ]);
+  return { kind: "first" as const, lateMinutes, minutes };
+}
+
+async function reportInAction(ctx: ActionContext): Promise<CallbackAnswer> {
+  const l = await load(ctx);
+  if (!l) return gone;
+  const refused = await refusal(ctx, l, "report_in");
+  if (refused) return refused;
+  if (l.whistle.status !== "open")
+    return answer(ctx, l, { type: "info", content: closedReason(l.whistle) }, false);
+  const r = await recordReportIn(ctx, l, ctx.event.operatorOpenId);
+  switch (r.kind) {
+    case "repeat":
+      return answer(ctx, l, { type: "info", content: "你已经报到过了。" }, false);
+    case "colleague":
+      return answer(ctx, l, { type: "success", content: "已记录你的报到。" }, false);
+    case "first":
+      return answer(
+        ctx,
+        l,
+        r.lateMinutes > 0
+          ? { type: "warning", content: `已报到（超时 ${r.lateMinutes} 分钟）。请尽快到场。` }
+          : { type: "success", content: `报到成功，用时 ${r.minutes} 分钟。` },
+        true,
+      );
+  }
+}
+
+async function onSiteAction(ctx: ActionContext): Promise<CallbackAnswer> {
+  const l = await load(ctx);
+  if (!l) return gone;
+  const refused = await refusal(ctx, l, "on_site");
+  if (refused) return refused;
+  const outcome = markOnSite(l.whistle, l.dispatch);
+  if (outcome.kind === "closed") return answer(ctx, l, { type: "info", content: outcome.reason }, false);
+  if (outcome.kind === "already") return answer(ctx, l, { type: "info", content: "已经标记为到场。" }, false);
+  const who = ctx.event.operatorOpenId;
+  // 到场 before 报到: they are there, so they have reported in too.
+  if (outcome.alsoReportsIn) await recordReportIn(ctx, l, who);
+  await updateDispatch(ctx.tx, l.dispatch.id, { state: "on_site", onSiteAt: ctx.now, onSiteBy: who });
+  await addTimeline(ctx.tx, l.whistle.id, ctx.now, [
+    { kind: "on_site", actorOpenId: who, departmentId: l.dispatch.departmentId },
+  ]);
+  return answer(ctx, l, { type: "success", content: "已标记到场。" }, true);
+}
+
+async function progressAction(ctx: ActionContext): Promise<CallbackAnswer> {
+  const l = await load(ctx);
+  if (!l) return gone;
+  const refused = await refusal(ctx, l, "progress");
+  if (refused) return refused;
+  const outcome = addProgress(l.whistle, ctx.event.formValue?.note);
+  if (outcome.kind === "closed") return answer(ctx, l, { type: "info", content: outcome.reason }, false);
+  if (outcome.kind === "invalid") return { toast: { type: "error", content: outcome.reason } };
+  const who = ctx.event.operatorOpenId;
+  await addProgressNote(ctx.tx, l.dispatch.id, who, outcome.text, ctx.now);
+  await addTimeline(ctx.tx, l.whistle.id, ctx.now, [
+    {
+      kind: "progress",
+      actorOpenId: who,
+      departmentId: l.dispatch.departmentId,
+      data: { note: outcome.text },
+    },
+  ]);
+  return answer(ctx, l, { type: "success", content: "进展已提交。" }, true);
+}
+
+export function registerDispatchActions(bot: Bot): void {
+  bot.action("report_in", reportInAction);
+  bot.action("on_site", onSiteAction);
+  bot.action("progress", progressAction);
+}

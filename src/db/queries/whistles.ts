@@ -1,0 +1,313 @@
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { localDay } from "../../domain/time";
+import type { DispatchView, TimelineEntry, WhistleType, WhistleView } from "../../domain/whistle";
+import { whistleCode } from "../../domain/whistle";
+import type { DbOrTx } from "../database";
+import {
+  chatBindings,
+  dispatches,
+  progressNotes,
+  reportIns,
+  timeline,
+  units,
+  whistleCodeCounters,
+  whistles,
+} from "../schema";
+
+/** The whistle loop's queries: create, load as a view, lock a dispatch, record what happened. */
+
+export type WhistleRow = typeof whistles.$inferSelect;
+export type DispatchRow = typeof dispatches.$inferSelect;
+
+/** The next code of the display-zone day: W261127-01, -02 … (one counter row per day). */
+export async function nextWhistleCode(db: DbOrTx, now: Date, tz: string): Promise<string> {
+  const day = localDay(now, tz);
+  const [row] = await db
+    .insert(whistleCodeCounters)
+    .values({ day, last: 1 })
+    .onConflictDoUpdate({
+      target: whistleCodeCounters.day,
+      set: { last: sql`${whistleCodeCounters.last} + 1` },
+    })
+    .returning({ last: whistleCodeCounters.last });
+  return whistleCode(day, row?.last ?? 1);
+}
+
+/** The card group of each department (departments without one are missing from the map). */
+export async function cardGroups(db: DbOrTx, departmentIds: number[]): Promise<Map<number, string>> {
+  if (departmentIds.length === 0) return new Map();
+  const rows = await db
+    .select({ unitId: chatBindings.unitId, chatId: chatBindings.chatId })
+    .from(chatBindings)
+    .where(and(inArray(chatBindings.unitId, departmentIds), eq(chatBindings.isCardGroup, true)));
+  return new Map(rows.map((r) => [r.unitId, r.chatId]));
+}
+
+export interface NewWhistle {
+  code: string;
+  type: WhistleType;
+  matter: string;
+  place: string | null;
+  streetId: number;
+  streetChatId: string;
+  whistlerOpenId: string;
+  limitMinutes: number;
+  source: "command" | "form";
+  sourceMessageId: string | null;
+  departments: { id: number; chatId: string }[];
+}
+
+/** Insert the whistle, one dispatch per department and the first timeline entry. */
+export async function insertWhistle(db: DbOrTx, w: NewWhistle, now: Date): Promise<{ id: number }> {
+  const deadlineAt = new Date(now.getTime() + w.limitMinutes * 60_000);
+  const [row] = await db
+    .insert(whistles)
+    .values({
+      code: w.code,
+      type: w.type,
+      matter: w.matter,
+      place: w.place,
+      streetId: w.streetId,
+      streetChatId: w.streetChatId,
+      whistlerOpenId: w.whistlerOpenId,
+      limitMinutes: w.limitMinutes,
+      source: w.source,
+      sourceMessageId: w.sourceMessageId,
+      createdAt: now,
+      deadlineAt,
+    })
+    .returning({ id: whistles.id });
+  if (!row) throw new Error("insert whistle failed");
+  await db.insert(dispatches).values(
+    w.departments.map((d) => ({
+      whistleId: row.id,
+      departmentId: d.id,
+      chatId: d.chatId,
+      createdAt: now,
+      deadlineAt,
+      nextCheckAt: deadlineAt,
+    })),
+  );
+  await addTimeline(db, row.id, now, [
+    { kind: "whistled", actorOpenId: w.whistlerOpenId, data: { departments: w.departments.length } },
+  ]);
+  return row;
+}
+
+export async function addTimeline(
+  db: DbOrTx,
+  whistleId: number,
+  at: Date,
+  entries: {
+    kind: string;
+    actorOpenId?: string | null;
+    departmentId?: number | null;
+    data?: Record<string, unknown>;
+  }[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  await db.insert(timeline).values(
+    entries.map((e) => ({
+      whistleId,
+      at,
+      kind: e.kind,
+      actorOpenId: e.actorOpenId ?? null,
+      departmentId: e.departmentId ?? null,
+      data: e.data ?? {},
+    })),
+  );
+}
+
+export async function timelineOf(db: DbOrTx, whistleId: number): Promise<TimelineEntry[]> {
+  const rows = await db
+    .select({ t: timeline, departmentName: units.name })
+    .from(timeline)
+    .leftJoin(units, eq(units.id, timeline.departmentId))
+    .where(eq(timeline.whistleId, whistleId))
+    .orderBy(asc(timeline.at), asc(timeline.id));
+  return rows.map((r) => ({
+    at: r.t.at,
+    kind: r.t.kind,
+    actorOpenId: r.t.actorOpenId,
+    departmentName: r.departmentName,
+    data: r.t.data as Record<string, unknown>,
+  }));
+}
+
+/** Load whistles (by id) as views, in the order of `ids`. */
+export async function whistleViews(db: DbOrTx, ids: number[]): Promise<WhistleView[]> {
+  if (ids.length === 0) return [];
+  const ws = await db
+    .select({ w: whistles, streetName: units.name })
+    .from(whistles)
+    .innerJoin(units, eq(units.id, whistles.streetId))
+    .where(inArray(whistles.id, ids));
+  const ds = await db
+    .select({ d: dispatches, departmentName: units.name })
+    .from(dispatches)
+    .innerJoin(units, eq(units.id, dispatches.departmentId))
+    .where(inArray(dispatches.whistleId, ids))
+    .orderBy(asc(dispatches.id));
+  const dispatchIds = ds.map((r) => r.d.id);
+  const [reporters, notes] =
+    dispatchIds.length === 0
+      ? [[], []]
+      : await Promise.all([
+          db
+            .select()
+            .from(reportIns)
+            .where(inArray(reportIns.dispatchId, dispatchIds))
+            .orderBy(asc(reportIns.at), asc(reportIns.id)),
+          db
+            .select()
+            .from(progressNotes)
+            .where(inArray(progressNotes.dispatchId, dispatchIds))
+            .orderBy(asc(progressNotes.at), asc(progressNotes.id)),
+        ]);
+  const views = new Map<number, WhistleView>();
+  for (const { w, streetName } of ws) {
+    views.set(w.id, {
+      id: w.id,
+      code: w.code,
+      type: w.type,
+      matter: w.matter,
+      place: w.place,
+      street: { id: w.streetId, name: streetName, chatId: w.streetChatId },
+      whistlerOpenId: w.whistlerOpenId,
+      status: w.status,
+      limitMinutes: w.limitMinutes,
+      createdAt: w.createdAt,
+      deadlineAt: w.deadlineAt,
+      resolvedAt: w.resolvedAt,
+      resolvedBy: w.resolvedBy,
+      resolution: w.resolution,
+      cancelledAt: w.cancelledAt,
+      cancelledBy: w.cancelledBy,
+      cancelReason: w.cancelReason,
+      summaryMessageId: w.summaryMessageId,
+      dispatches: [],
+    });
+  }
+  for (const { d, departmentName } of ds) {
+    const view: DispatchView = {
+      id: d.id,
+      department: { id: d.departmentId, name: departmentName },
+      chatId: d.chatId,
+      cardMessageId: d.cardMessageId,
+      state: d.state,
+      deadlineAt: d.deadlineAt,
+      reportedAt: d.reportedAt,
+      reportedBy: d.reportedBy,
+      lateMinutes: d.lateMinutes,
+      reporters: reporters.filter((r) => r.dispatchId === d.id).map((r) => ({ openId: r.openId, at: r.at })),
+      onSiteAt: d.onSiteAt,
+      onSiteBy: d.onSiteBy,
+      overdueAt: d.overdueAt,
+      escalationCount: d.escalationCount,
+      progress: notes
+        .filter((n) => n.dispatchId === d.id)
+        .map((n) => ({ openId: n.openId, note: n.note, at: n.at })),
+    };
+    views.get(d.whistleId)?.dispatches.push(view);
+  }
+  return ids.flatMap((id) => views.get(id) ?? []);
+}
+
+export async function whistleView(db: DbOrTx, id: number): Promise<WhistleView | undefined> {
+  return (await whistleViews(db, [id]))[0];
+}
+
+export async function whistleIdByCode(db: DbOrTx, code: string): Promise<number | undefined> {
+  const [row] = await db.select({ id: whistles.id }).from(whistles).where(eq(whistles.code, code));
+  return row?.id;
+}
+
+/**
+ * Lock a whistle row for the rest of the transaction: "update" for resolve/cancel/nudge, "share"
+ * for taps on its dispatches (taps run side by side; a resolve waits for them, and they for it).
+ */
+export async function lockWhistle(
+  db: DbOrTx,
+  id: number,
+  mode: "update" | "share" = "update",
+): Promise<WhistleRow | undefined> {
+  const [row] = await db.select().from(whistles).where(eq(whistles.id, id)).for(mode);
+  return row;
+}
+
+/** Lock a dispatch row; returns it with its whistle id. */
+export async function lockDispatch(db: DbOrTx, id: number): Promise<DispatchRow | undefined> {
+  const [row] = await db.select().from(dispatches).where(eq(dispatches.id, id)).for("update");
+  return row;
+}
+
+/** Record one person's tap; false when they had already tapped. */
+export async function addReportIn(
+  db: DbOrTx,
+  dispatchId: number,
+  openId: string,
+  at: Date,
+): Promise<boolean> {
+  const rows = await db
+    .insert(reportIns)
+    .values({ dispatchId, openId, at })
+    .onConflictDoNothing()
+    .returning({ id: reportIns.id });
+  return rows.length > 0;
+}
+
+export async function updateDispatch(db: DbOrTx, id: number, set: Partial<typeof dispatches.$inferInsert>) {
+  await db.update(dispatches).set(set).where(eq(dispatches.id, id));
+}
+
+export async function updateWhistle(db: DbOrTx, id: number, set: Partial<typeof whistles.$inferInsert>) {
+  await db.update(whistles).set(set).where(eq(whistles.id, id));
+}
+
+export async function addProgressNote(
+  db: DbOrTx,
+  dispatchId: number,
+  openId: string,
+  note: string,
+  at: Date,
+) {
+  await db.insert(progressNotes).values({ dispatchId, openId, note, at });
+}
+
+/** Open whistles of a street, newest first. */
+export async function openWhistleIds(
+  db: DbOrTx,
+  scope: { streetId: number } | { departmentId: number } | { all: true },
+  limit = 20,
+): Promise<number[]> {
+  if ("departmentId" in scope) {
+    const rows = await db
+      .selectDistinct({ id: whistles.id, createdAt: whistles.createdAt })
+      .from(dispatches)
+      .innerJoin(whistles, eq(whistles.id, dispatches.whistleId))
+      .where(and(eq(dispatches.departmentId, scope.departmentId), eq(whistles.status, "open")))
+      .orderBy(desc(whistles.createdAt))
+      .limit(limit);
+    return rows.map((r) => r.id);
+  }
+  const rows = await db
+    .select({ id: whistles.id })
+    .from(whistles)
+    .where(
+      "streetId" in scope
+        ? and(eq(whistles.status, "open"), eq(whistles.streetId, scope.streetId))
+        : eq(whistles.status, "open"),
+    )
+    .orderBy(desc(whistles.createdAt))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** The bound chats of a unit (to check membership of officials or staff). */
+export async function chatsOfUnit(db: DbOrTx, unitId: number): Promise<string[]> {
+  const rows = await db
+    .select({ chatId: chatBindings.chatId })
+    .from(chatBindings)
+    .where(eq(chatBindings.unitId, unitId));
+  return rows.map((r) => r.chatId);
+}

@@ -1,0 +1,59 @@
+/**
+ * Times as people read them: always in the display zone (Asia/Shanghai by default), whatever the
+ * server's zone. All stored and computed times are UTC Dates; only these functions turn them into
+ * text. Pure (Intl only).
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function parts(date: Date, tz: string): Record<string, string> {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: tz,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    formatters.set(tz, f);
+  }
+  const out: Record<string, string> = {};
+  for (const p of f.formatToParts(date)) out[p.type] = p.value;
+  return out;
+}
+
+/** "14:05" */
+export function clock(date: Date, tz: string): string {
+  const p = parts(date, tz);
+  return `${p.hour}:${p.minute}`;
+}
+
+/** "11月27日 14:05" */
+export function dayClock(date: Date, tz: string): string {
+  const p = parts(date, tz);
+  return `${Number(p.month)}月${Number(p.day)}日 ${p.hour}:${p.minute}`;
+}
+
+/** "2026-11-27": the calendar day in the display zone. */
+export function localDay(date: Date, tz: string): string {
+  const p = parts(date, tz);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** Whole minutes from `from` to `to`, rounded down (negative when `to` is earlier). */
+export function minutesBetween(from: Date, to: Date): number {
+  return Math.floor((to.getTime() - from.getTime()) / 60_000);
+}
+
+/** "3分钟", "1小时5分钟", "2天3小时" */
+export function duration(minutes: number): string {
+  const m = Math.max(0, Math.round(minutes));
+  if (m < 60) return `${m}分钟`;
+  if (m < 24 * 60) return `${Math.floor(m / 60)}小时${m % 60 ? `${m % 60}分钟` : ""}`;
+  const d = Math.floor(m / (24 * 60));
+  const h = Math.floor((m % (24 * 60)) / 60);
+  return `${d}天${h ? `${h}小时` : ""}`;
+}
