@@ -23,8 +23,8 @@ const ROOM = "oc_room0000000000000000000000000000";
 const botReplies = (fake: FakeLark, chatId: string): StoredMessage[] =>
   fake.messages(chatId).filter((m) => m.sender === "bot");
 
-const textOf = (m: StoredMessage | undefined): string =>
-  (m?.content as { text?: string } | undefined)?.text ?? "";
+/** Everything the reply shows (the help reply is a card), as one string. */
+const textOf = (m: StoredMessage | undefined): string => (m ? JSON.stringify(m.content) : "");
 
 /**
  * After a client closed, a push to the newest connection the fake knows gets no ACK. (The fake keeps

@@ -68,6 +68,8 @@ export interface CommandHelp {
   usage: string;
   summary: string;
   example?: string;
+  /** Where it matters: /帮助 in a chat shows the commands for that chat's role (and admin ones to admins). */
+  audience: "street" | "department" | "oversight" | "admin" | "all";
 }
 
 export class Bot {

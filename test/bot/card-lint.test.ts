@@ -9,10 +9,7 @@ type El = Json & { tag: string };
 /** Cards Lark accepts, from the official Card JSON 2.0 docs (lark-protocol.md §4). */
 const samples = (
   JSON.parse(
-    readFileSync(
-      new URL("../../../shared/reference/card-json-v2-official-samples.json", import.meta.url),
-      "utf8",
-    ),
+    readFileSync(new URL("../fixtures/card-json-v2-official-samples.json", import.meta.url), "utf8"),
   ) as { samples: { source: string; card: unknown }[] }
 ).samples;
 

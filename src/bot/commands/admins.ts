@@ -61,5 +61,6 @@ export function registerAdmins(bot: Bot): void {
   bot.command(["管理员", "admin"], admin, {
     usage: "/管理员 添加|移除 @某人",
     summary: "添加或移除管理员（管理员）；不带参数查看名单",
+    audience: "admin",
   });
 }

@@ -143,6 +143,11 @@ export function registerBind(bot: Bot): void {
     usage: "/绑定 街乡|部门|督办 <名称> [别名…]",
     summary: "把本群绑定为街乡工作群、部门群或督办群（管理员）",
     example: "/绑定 部门 城管执法队 城管,执法队",
+    audience: "admin",
   });
-  bot.command(["解绑", "unbind"], unbind, { usage: "/解绑", summary: "解除本群的绑定（管理员）" });
+  bot.command(["解绑", "unbind"], unbind, {
+    usage: "/解绑",
+    summary: "解除本群的绑定（管理员）",
+    audience: "admin",
+  });
 }

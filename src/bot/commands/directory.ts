@@ -10,6 +10,6 @@ export function registerDirectory(bot: Bot): void {
     async (ctx) => {
       replyCard(ctx, directoryCard(await directoryView(ctx.tx), ctx.event.chatId));
     },
-    { usage: "/目录", summary: "查看所有街乡、部门、督办群和管理员" },
+    { usage: "/目录", summary: "查看所有街乡、部门、督办群和管理员", audience: "all" },
   );
 }

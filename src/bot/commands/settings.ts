@@ -123,15 +123,18 @@ export function registerSettings(bot: Bot): void {
     usage: "/别名 <部门> <别名…>",
     summary: "给部门添加简称，吹哨时可用（管理员）",
     example: "/别名 公安 派出所,朝阳门派出所",
+    audience: "admin",
   });
   bot.command(["一加四", "1+4", "forces"], forces, {
     usage: "/一加四 <部门,部门,…>",
     summary: "设置本街乡的“1+4”默认力量（管理员，在街乡群发送）",
     example: "/一加四 城管执法队,公安,消防,交通,市场监管",
+    audience: "admin",
   });
   bot.command(["值班", "duty"], duty, {
     usage: "/值班 <部门> @某人…",
     summary: "设置部门超时未报到时加急提醒的值班人（管理员）",
     example: "/值班 城管执法队 @张三",
+    audience: "admin",
   });
 }

@@ -102,5 +102,6 @@ export function registerStatus(bot: Bot): void {
     summary:
       "街乡群：本街乡进行中的哨单；部门群：本部门手上的事项；督办群：全部（超时优先）；带编号：完整时间线",
     example: "/状态 W261127-03",
+    audience: "all",
   });
 }

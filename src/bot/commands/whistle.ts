@@ -208,6 +208,7 @@ export function registerWhistle(bot: Bot): void {
     usage: "/吹哨 <类型> <部门…> <事项>",
     summary: "街乡召集部门：类型为 执法/应急/重点，部门用逗号或顿号分隔，1+4 代表本街乡默认力量",
     example: USAGE[0],
+    audience: "street",
   });
   bot.action("whistle_form", whistleForm);
 }

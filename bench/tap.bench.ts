@@ -1,0 +1,581 @@
+/**
+ * bench/tap: how fast POST /lark/events answers report-in taps (`card.action.trigger` on a
+ * department card's 报到 button): verify → decrypt → route → in one (group-commit) transaction the
+ * dedupe row, the dispatch row lock, the report-in, the timeline, the re-rendered card (and on the
+ * department's first report-in, the summary card's outbox patch) → commit → 200 with a toast and
+ * the card. Against a bare Hono route that does ONE insert on the same database, in the same run.
+ *
+ * - spread: many whistles (60 × 5 departments = 300 dispatches), each dispatch tapped by 10
+ *   distinct staff in a shuffled order — the first tap of a dispatch is the department's report-in
+ *   (summary card patch queued), the others colleagues joining;
+ * - hot: 1000 distinct staff tapping ONE dispatch (every tap waits for the same row lock, and its
+ *   answer re-renders a card listing everyone who tapped before).
+ *
+ * The district is set up by chat commands through the fake Lark (bind 4 streets and 20 departments,
+ * then /吹哨), the cards are delivered to the fake, and the taps are built from the delivered cards
+ * (message id, chat, the 报到 button's value) and sealed before timing. The outbox is NOT drained
+ * during the measurement. PGlite always; Postgres when BENCH_DATABASE_URL is set (a throwaway
+ * database, pool size and commit concurrency as the server's defaults).
+ */
+import { randomBytes } from "node:crypto";
+import { and, count, eq, inArray, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import postgres from "postgres";
+import { createLarkClient } from "../src/bot/lark-client";
+import { LarkRuntime } from "../src/bot/runtime";
+import { loadConfig } from "../src/config";
+import type { Database } from "../src/db/database";
+import { migrateDatabase } from "../src/db/migrate";
+import { openPglite } from "../src/db/pglite";
+import { openPostgres } from "../src/db/postgres";
+import {
+  admins,
+  chatBindings,
+  dispatches,
+  inboundEvents,
+  jobRuns,
+  outbox,
+  reportIns,
+  timeline,
+  whistles,
+} from "../src/db/schema";
+import { createApp } from "../src/handlers/app";
+import { createLogger, type Logger } from "../src/log";
+import { button } from "../test/support/cards";
+import {
+  type AppIdentity,
+  buildPushRequest,
+  CARD_MAX_BYTES,
+  cardActionEvent,
+  checkCard,
+  eventEnvelope,
+  type FakeLark,
+  type PushTarget,
+  startFakeLark,
+} from "../test/support/fake-lark";
+import { drive, fmt, type RunStats } from "./support";
+
+const CONCURRENCY = 50;
+const BASELINE_N = Number(process.env.BENCH_N ?? 3000);
+const WARMUP = 200;
+const STREETS = 4;
+const DEPARTMENTS = 20;
+const WHISTLES = 60;
+const PER_WHISTLE = 5;
+const STAFF_PER_DISPATCH = 10;
+const HOT_TAPS = 1000;
+const TARGET_RATIO = 0.5;
+const TARGET_P99_MS = 100;
+
+const ADMIN = "ou_benchadmin00000000000000000000001";
+const URL_EVENTS = "http://bot.local/lark/events";
+const VERIFICATION_TOKEN = "bench-verification-token";
+const ENCRYPT_KEY = "bench-encrypt-key";
+
+const STREET_NAMES = ["朝阳门街道", "建国门街道", "东直门街道", "和平里街道"];
+const DEPARTMENT_NAMES = [
+  "城管执法队",
+  "派出所",
+  "房管所",
+  "市场监管所",
+  "环卫所",
+  "消防救援站",
+  "交通支队",
+  "住建委",
+  "卫健委",
+  "民政科",
+  "司法所",
+  "燃气公司",
+  "供水集团",
+  "供电公司",
+  "园林绿化所",
+  "水务所",
+  "生态环境局",
+  "应急管理局",
+  "规划自然资源所",
+  "文化执法队",
+];
+const streetChat = (i: number) => `oc_street${String(i).padStart(23, "0")}`;
+const deptChat = (i: number) => `oc_dept${String(i).padStart(25, "0")}`;
+const staffId = (i: number) => `ou_staff${String(i).padStart(26, "0")}`;
+
+type Handler = { request: (url: string, init: RequestInit) => Response | Promise<Response> };
+
+interface Prepared {
+  rawBody: string;
+  headers: Record<string, string>;
+}
+
+interface Tap {
+  operator: string;
+  messageId: string;
+  chatId: string;
+  value: Record<string, unknown>;
+}
+
+const hex = (bytes: number) => randomBytes(bytes).toString("hex");
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const pad = (s: string, n: number) => s + " ".repeat(Math.max(0, n - [...s].length));
+
+/** Deterministic shuffle (so runs compare), LCG-driven Fisher–Yates. */
+function shuffle<T>(items: T[], seed = 42): T[] {
+  const out = [...items];
+  let s = seed >>> 0;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+// ---- baseline: a bare Hono route with one insert ------------------------------------------------
+
+async function measureBaseline(database: Database): Promise<RunStats> {
+  const app = new Hono();
+  let n = 0;
+  app.post("/x", async (c) => {
+    await database.db.insert(jobRuns).values({ job: "bench", runKey: String(n++) });
+    return c.json({ ok: true });
+  });
+  const once = async () => {
+    const res = await app.request("/x", { method: "POST", body: "{}" });
+    if (res.status !== 200) throw new Error(`baseline answered ${res.status}`);
+    await res.text();
+  };
+  await drive(WARMUP, CONCURRENCY, once);
+  const stats = await drive(BASELINE_N, CONCURRENCY, once);
+  const [row] = await database.db.select({ n: count() }).from(jobRuns).where(eq(jobRuns.job, "bench"));
+  if (Number(row?.n) !== WARMUP + BASELINE_N) throw new Error(`baseline rows ${row?.n}`);
+  return stats;
+}
+
+// ---- the real app, set up by chat ---------------------------------------------------------------
+
+interface World {
+  fake: FakeLark;
+  runtime: LarkRuntime;
+  app: Handler;
+  target: PushTarget;
+  identity: AppIdentity;
+  warnings: Map<string, number>;
+  tx: TxMeter;
+}
+
+/** Transactions the app ran (group commits, and their one-by-one retries) and their wall time. */
+interface TxMeter {
+  count: number;
+  ms: number;
+  maxMs: number;
+  reset(): void;
+}
+
+/** Count and time `db.transaction` calls (patched on this bench's own handle; src is untouched). */
+function meterTransactions(database: Database): TxMeter {
+  const meter: TxMeter = {
+    count: 0,
+    ms: 0,
+    maxMs: 0,
+    reset() {
+      meter.count = 0;
+      meter.ms = 0;
+      meter.maxMs = 0;
+    },
+  };
+  const db = database.db as unknown as { transaction: (...a: unknown[]) => Promise<unknown> };
+  const original = db.transaction.bind(db);
+  db.transaction = async (...args: unknown[]) => {
+    const t0 = performance.now();
+    try {
+      return await original(...args);
+    } finally {
+      const ms = performance.now() - t0;
+      meter.count++;
+      meter.ms += ms;
+      meter.maxMs = Math.max(meter.maxMs, ms);
+    }
+  };
+  return meter;
+}
+
+/** Warn/error lines counted by message (info and debug are dropped unformatted). */
+function countingLogger(counts: Map<string, number>): Logger {
+  return createLogger({
+    level: "warn",
+    write: (line) => {
+      const msg = String((JSON.parse(line) as { msg?: unknown }).msg);
+      counts.set(msg, (counts.get(msg) ?? 0) + 1);
+    },
+  });
+}
+
+async function openWorld(database: Database): Promise<World> {
+  const fake = await startFakeLark();
+  const loaded = loadConfig({
+    LARK_APP_ID: fake.appId,
+    LARK_APP_SECRET: fake.appSecret,
+    LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
+    LARK_ENCRYPT_KEY: ENCRYPT_KEY,
+    LARK_DOMAIN: fake.url,
+  });
+  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+  const tx = meterTransactions(database);
+  const warnings = new Map<string, number>();
+  const log = countingLogger(warnings);
+  const runtime = new LarkRuntime({
+    db: database.db,
+    lark: createLarkClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, log }),
+    log,
+    commitConcurrency: database.kind === "postgres" ? 4 : 1, // as src/server.ts
+  });
+  await runtime.identify();
+  const app = createApp({ database, config: loaded.config, log, lark: runtime });
+  const target: PushTarget = {
+    url: URL_EVENTS,
+    verificationToken: VERIFICATION_TOKEN,
+    encryptKey: ENCRYPT_KEY,
+    fetch: (url, init) => app.request(url, init),
+  };
+  const identity = {
+    appId: fake.appId,
+    tenantKey: fake.tenantKey,
+    botOpenId: fake.botOpenId,
+    botName: fake.botName,
+  };
+  return { fake, runtime, app, target, identity, warnings, tx };
+}
+
+/** Deliver every due outbox row (waiting out the per-chat rate limits), until none is left. */
+async function deliverAll(w: World, database: Database) {
+  for (let round = 0; round < 200; round++) {
+    await w.runtime.worker.idle();
+    await w.runtime.worker.drain();
+    const [row] = await database.db
+      .select({ n: count() })
+      .from(outbox)
+      .where(inArray(outbox.status, ["pending", "sending"]));
+    if (Number(row?.n) === 0) return;
+    await sleep(200);
+  }
+  throw new Error("outbox did not drain");
+}
+
+async function command(w: World, chatId: string, text: string): Promise<string> {
+  const r = await w.fake.push.message(w.target, { chatId, senderOpenId: ADMIN, text });
+  if (r.status !== 200) throw new Error(`${text}: HTTP ${r.status} ${r.text}`);
+  return r.messageId;
+}
+
+const botCards = (w: World, chatId: string) =>
+  w.fake.messages(chatId).filter((m) => m.sender === "bot" && m.msg_type === "interactive");
+
+/** 4 streets, 20 departments, each its own chat, bound by the admin's commands. */
+async function setUpDistrict(w: World, database: Database) {
+  await database.db.insert(admins).values({ openId: ADMIN, source: "env" });
+  for (let i = 0; i < STREETS; i++) {
+    w.fake.addChat(streetChat(i), { name: `${STREET_NAMES[i]}工作群`, members: [ADMIN] });
+    await command(w, streetChat(i), `/绑定 街乡 ${STREET_NAMES[i]}`);
+  }
+  for (let i = 0; i < DEPARTMENTS; i++) {
+    w.fake.addChat(deptChat(i), { name: DEPARTMENT_NAMES[i] as string, members: [ADMIN] });
+    await command(w, deptChat(i), `/绑定 部门 ${DEPARTMENT_NAMES[i]}`);
+  }
+  const [b] = await database.db.select({ n: count() }).from(chatBindings);
+  if (Number(b?.n) !== STREETS + DEPARTMENTS) throw new Error(`bindings: ${b?.n}`);
+}
+
+/** Whistle `i` summons `depts`; returns each summoned department card (from the fake) as a tap target. */
+async function whistle(w: World, street: number, depts: number[], matter: string) {
+  const names = depts.map((d) => DEPARTMENT_NAMES[d]).join(",");
+  await command(w, streetChat(street), `/吹哨 应急 ${names} ${matter}`);
+}
+
+/** The delivered department cards of a whistle whose matter contains `tag`, by department. */
+function cardsOf(w: World, depts: number[], tag: string): Omit<Tap, "operator">[] {
+  return depts.map((d) => {
+    const chatId = deptChat(d);
+    const card = botCards(w, chatId).find((m) => JSON.stringify(m.content).includes(tag));
+    if (!card) throw new Error(`no card for ${tag} in ${chatId}`);
+    return { messageId: card.message_id, chatId, value: button(card.content, "report_in") };
+  });
+}
+
+/** Seal a tap the way Lark sends `card.action.trigger` (fresh event id and card token). */
+function seal(w: World, t: Tap): Prepared {
+  const event = cardActionEvent(
+    w.identity,
+    { operatorOpenId: t.operator, messageId: t.messageId, value: t.value },
+    { token: `c-${hex(20)}`, chatId: t.chatId },
+  );
+  const envelope = eventEnvelope(w.identity, VERIFICATION_TOKEN, "card.action.trigger", event, {
+    eventId: hex(16),
+    createTime: String(Date.now() * 1000),
+  });
+  return buildPushRequest({ encryptKey: ENCRYPT_KEY }, JSON.stringify(envelope), { sign: true });
+}
+
+interface TapRun {
+  stats: RunStats;
+  toasts: Map<string, number>;
+  maxCardBytes: number;
+  oversize: number;
+}
+
+/** POST each sealed tap once, 50 in flight; each answer must be 200 with a toast and a valid card. */
+async function runTaps(app: Handler, reqs: Prepared[]): Promise<TapRun> {
+  let failed = 0;
+  let firstFailure = "";
+  const toasts = new Map<string, number>();
+  let maxCardBytes = 0;
+  let oversize = 0;
+  const stats = await drive(reqs.length, CONCURRENCY, async (i) => {
+    const r = reqs[i] as Prepared;
+    const res = await app.request(URL_EVENTS, { method: "POST", headers: r.headers, body: r.rawBody });
+    const text = await res.text();
+    let body: { toast?: { type?: string; content?: string }; card?: { type?: string; data?: unknown } };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = {};
+    }
+    const card = body.card;
+    const problem =
+      res.status !== 200
+        ? `HTTP ${res.status}`
+        : !body.toast?.type
+          ? "no toast"
+          : card?.type !== "raw" || !card.data
+            ? "no card"
+            : checkCard(card.data)?.msg;
+    if (problem) {
+      failed++;
+      firstFailure ||= `${problem}: ${text.slice(0, 300)}`;
+      return;
+    }
+    const kind = `${body.toast?.type} ${body.toast?.content?.replace(/\d+/g, "N")}`;
+    toasts.set(kind, (toasts.get(kind) ?? 0) + 1);
+    const bytes = Buffer.byteLength(JSON.stringify(card?.data), "utf8");
+    maxCardBytes = Math.max(maxCardBytes, bytes);
+    if (bytes > CARD_MAX_BYTES) oversize++;
+  });
+  if (failed > 0) throw new Error(`${failed} of ${reqs.length} taps failed; first: ${firstFailure}`);
+  return { stats, toasts, maxCardBytes, oversize };
+}
+
+interface Line {
+  label: string;
+  stats: RunStats;
+  baseline: RunStats;
+}
+
+async function measureTaps(label: string, database: Database): Promise<Line[]> {
+  const w = await openWorld(database);
+  try {
+    const baseline = await measureBaseline(database);
+
+    // Set up: the district, then the whistles (cards delivered to the fake).
+    let t0 = performance.now();
+    await setUpDistrict(w, database);
+    const spreadWhistles: { tag: string; depts: number[] }[] = [];
+    for (let i = 0; i < WHISTLES; i++) {
+      const depts = Array.from({ length: PER_WHISTLE }, (_, k) => (i * PER_WHISTLE + k) % DEPARTMENTS);
+      const tag = `【B${String(i).padStart(3, "0")}】`;
+      await whistle(w, i % STREETS, depts, `东直门内大街${i + 1}号门前占道经营${tag}`);
+      spreadWhistles.push({ tag, depts });
+    }
+    await whistle(w, 0, [0, 1, 2, 3, 4], "预热用哨单【WARM】");
+    await whistle(w, 1, [5], "南小街5号燃气泄漏【HOT】");
+    await deliverAll(w, database);
+    console.log(
+      `${label}: set-up (bind ${STREETS + DEPARTMENTS} chats, ${WHISTLES + 2} whistles, deliver cards) ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+
+    const spreadCards = spreadWhistles.flatMap((s) => cardsOf(w, s.depts, s.tag));
+    const warmCards = cardsOf(w, [0, 1, 2, 3, 4], "【WARM】");
+    const [hotCard] = cardsOf(w, [5], "【HOT】");
+    if (!hotCard) throw new Error("no hot card");
+    const spreadTaps: Tap[] = shuffle(
+      spreadCards.flatMap((c, k) =>
+        Array.from({ length: STAFF_PER_DISPATCH }, (_, s) => ({ ...c, operator: staffId(k * 100 + s) })),
+      ),
+    );
+    const warmTaps: Tap[] = shuffle(
+      warmCards.flatMap((c, k) =>
+        Array.from({ length: WARMUP / warmCards.length }, (_, s) => ({
+          ...c,
+          operator: staffId(900_000 + k * 1000 + s),
+        })),
+      ),
+    );
+    const hotTaps: Tap[] = Array.from({ length: HOT_TAPS }, (_, s) => ({
+      ...hotCard,
+      operator: staffId(500_000 + s),
+    }));
+
+    // Measure, not draining the outbox.
+    w.runtime.pipeline.onOutbox = () => {}; // not draining: the bench measures the answer only
+    const before = await counts(database);
+    await runTaps(
+      w.app,
+      warmTaps.map((t) => seal(w, t)),
+    );
+    const deadlocks0 = await deadlocks(database);
+    w.warnings.clear();
+
+    t0 = performance.now();
+    const spreadReqs = spreadTaps.map((t) => seal(w, t));
+    const sealMs = (performance.now() - t0) / spreadReqs.length;
+    const afterWarm = await counts(database);
+    w.tx.reset();
+    const spread = await runTaps(w.app, spreadReqs);
+    const spreadTx = { ...w.tx };
+    const afterSpread = await counts(database);
+    const hotReqs = hotTaps.map((t) => seal(w, t));
+    w.tx.reset();
+    const hot = await runTaps(w.app, hotReqs);
+    const hotTx = { ...w.tx };
+    const afterHot = await counts(database);
+    const deadlocks1 = await deadlocks(database);
+
+    // The work really happened: one report-in row per tap, every tapped dispatch reported once.
+    const check = (what: string, got: number, want: number) => {
+      if (got !== want) throw new Error(`${label}: ${what} = ${got}, expected ${want}`);
+    };
+    check("report_ins (warm-up)", afterWarm.reportIns - before.reportIns, WARMUP);
+    check("report_ins (spread)", afterSpread.reportIns - afterWarm.reportIns, spreadTaps.length);
+    check("report_ins (hot)", afterHot.reportIns - afterSpread.reportIns, HOT_TAPS);
+    check("inbound rows (spread + hot)", afterHot.inbound - afterWarm.inbound, spreadTaps.length + HOT_TAPS);
+    const tapped = [...new Set([...spreadCards, hotCard].map((c) => Number(c.value.d)))];
+    const reportedRows = await database.db
+      .select({ id: dispatches.id, state: dispatches.state, by: dispatches.reportedBy })
+      .from(dispatches)
+      .where(inArray(dispatches.id, tapped));
+    check(
+      "tapped dispatches reported",
+      reportedRows.filter((d) => d.state === "reported").length,
+      tapped.length,
+    );
+    const perDispatch = await database.db
+      .select({ d: reportIns.dispatchId, n: count() })
+      .from(reportIns)
+      .where(inArray(reportIns.dispatchId, tapped))
+      .groupBy(reportIns.dispatchId);
+    const want = new Map(tapped.map((d) => [d, STAFF_PER_DISPATCH]));
+    want.set(Number(hotCard.value.d), HOT_TAPS);
+    check(
+      "dispatches with the expected report-ins",
+      perDispatch.filter((r) => Number(r.n) === want.get(r.d)).length,
+      tapped.length,
+    );
+    const [tl] = await database.db
+      .select({ n: count() })
+      .from(timeline)
+      .innerJoin(
+        dispatches,
+        and(eq(dispatches.whistleId, timeline.whistleId), eq(dispatches.departmentId, timeline.departmentId)),
+      )
+      .where(and(eq(timeline.kind, "reported"), inArray(dispatches.id, tapped)));
+    check("'reported' timeline entries of tapped dispatches", Number(tl?.n), tapped.length);
+    const [open] = await database.db.select({ n: count() }).from(whistles).where(eq(whistles.status, "open"));
+    check("open whistles", Number(open?.n), WHISTLES + 2);
+
+    const pendingPatches = afterHot.outbox - afterWarm.outbox;
+    console.log(
+      `${label}: spread ${spreadTaps.length} taps on ${spreadCards.length} dispatches — toasts ${fmtToasts(spread.toasts)}; ${fmtTx(spreadTx, spreadTaps.length)}; answer card ≤ ${spread.maxCardBytes} B`,
+    );
+    console.log(
+      `${label}: hot ${HOT_TAPS} taps on one dispatch — toasts ${fmtToasts(hot.toasts)}; ${fmtTx(hotTx, HOT_TAPS)}; answer card up to ${hot.maxCardBytes} B, ${hot.oversize} answers over Lark's ${CARD_MAX_BYTES} B card limit`,
+    );
+    console.log(
+      `${label}: outbox rows pending after the taps +${pendingPatches}; sealing ${sealMs.toFixed(2)} ms/tap (before timing); deadlocks ${deadlocks1 - deadlocks0}; warnings ${fmtToasts(w.warnings) || "none"}`,
+    );
+
+    return [
+      { label: `${label} baseline one-insert route`, stats: baseline, baseline },
+      { label: `${label} taps spread (300 dispatches)`, stats: spread.stats, baseline },
+      { label: `${label} taps hot (1 dispatch)`, stats: hot.stats, baseline },
+    ];
+  } finally {
+    await w.runtime.worker.idle();
+    await w.fake.close();
+  }
+}
+
+function fmtTx(t: { count: number; ms: number; maxMs: number }, taps: number): string {
+  return `${t.count} transactions (≈ ${(taps / t.count).toFixed(1)} taps each, ${(t.ms / t.count).toFixed(1)} ms mean, ${t.maxMs.toFixed(0)} ms max)`;
+}
+
+function fmtToasts(m: Map<string, number>): string {
+  return [...m.entries()].map(([k, v]) => `${v}× ${k}`).join(", ");
+}
+
+async function counts(database: Database) {
+  const one = async (q: Promise<{ n: number }[]>) => Number((await q)[0]?.n ?? 0);
+  return {
+    reportIns: await one(database.db.select({ n: count() }).from(reportIns)),
+    inbound: await one(database.db.select({ n: count() }).from(inboundEvents)),
+    outbox: await one(database.db.select({ n: count() }).from(outbox).where(eq(outbox.status, "pending"))),
+  };
+}
+
+async function deadlocks(database: Database): Promise<number> {
+  if (database.kind !== "postgres") return 0;
+  const rows = await database.db.execute<{ n: string }>(
+    sql`select deadlocks::text as n from pg_stat_database where datname = current_database()`,
+  );
+  const list = (Array.isArray(rows) ? rows : (rows as { rows: { n: string }[] }).rows) as { n: string }[];
+  return Number(list[0]?.n ?? 0);
+}
+
+// ---- run --------------------------------------------------------------------------------------
+
+console.log(
+  `${CONCURRENCY} concurrent, app.request() in process; taps sealed before timing; outbox not drained while timing`,
+);
+const lines: Line[] = [];
+const pg = await openPglite();
+await migrateDatabase(pg);
+lines.push(...(await measureTaps("pglite  ", pg)));
+await pg.close();
+
+const serverUrl = process.env.BENCH_DATABASE_URL;
+if (serverUrl) {
+  const name = `whistle_bench_tap_${process.pid}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  try {
+    const u = new URL(serverUrl);
+    u.pathname = `/${name}`;
+    const database = openPostgres(u.toString()); // the server's default pool (10)
+    await migrateDatabase(database, u.toString());
+    lines.push(...(await measureTaps("postgres", database)));
+    await database.close();
+  } finally {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  }
+}
+
+const width = Math.max(...lines.map((l) => [...l.label].length)) + 1;
+for (const l of lines) {
+  const ratio =
+    l.stats === l.baseline
+      ? ""
+      : `  → ${(l.stats.perSecond / l.baseline.perSecond).toFixed(3)}× baseline req/s, p99 ${(l.stats.p99 / l.baseline.p99).toFixed(1)}× baseline`;
+  console.log(`${pad(l.label, width)} ${fmt(l.stats)}${ratio}`);
+}
+if (!serverUrl) {
+  console.log(
+    "postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to include it)",
+  );
+}
+for (const l of lines) {
+  if (l.stats === l.baseline) continue;
+  const ratio = l.stats.perSecond / l.baseline.perSecond;
+  console.log(
+    `target "≥ ${TARGET_RATIO}× the one-insert route's req/s": ${pad(l.label.trim(), width)} ${ratio.toFixed(3)}× — ${ratio >= TARGET_RATIO ? "MET" : "MISSED"}`,
+  );
+  console.log(
+    `target "p99 ≤ ${TARGET_P99_MS} ms at ${CONCURRENCY} concurrent": ${pad(l.label.trim(), width)} p99 ${l.stats.p99.toFixed(2)} ms — ${l.stats.p99 <= TARGET_P99_MS ? "MET" : "MISSED"}`,
+  );
+}
