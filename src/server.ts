@@ -50,8 +50,10 @@ try {
 }
 await seedEnvAdmins(database.db, config.admins);
 
-/** How often the outbox is drained for retries and rows other instances left (the sweep takes this over later). */
+/** How often the outbox is drained for retries and rows other instances left. */
 const DRAIN_EVERY_MS = 5_000;
+/** How often deadlines, reminders and escalations are swept (the promise is ≤ 15 s late). */
+const SWEEP_EVERY_MS = 15_000;
 const timers: NodeJS.Timeout[] = [];
 let runtime: LarkRuntime | undefined;
 let longConnection: LongConnection | undefined;
@@ -71,8 +73,21 @@ if (config.lark) {
     }, 30_000);
     timers.push(retry);
   }
-  void rt.worker.kick(); // deliver whatever a previous run left in the outbox
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      await rt.sweep();
+    } catch (err) {
+      log.error("sweep failed", { error: err });
+    } finally {
+      sweeping = false;
+    }
+  };
+  void sweep(); // whatever came due while the server was down, and what a previous run left in the outbox
   timers.push(setInterval(() => void rt.worker.kick(), DRAIN_EVERY_MS));
+  timers.push(setInterval(() => void sweep(), SWEEP_EVERY_MS));
   if (config.mode === "ws") {
     longConnection = startLongConnection({ ...lark, runtime: rt, log: log.child({ part: "ws" }) });
   }

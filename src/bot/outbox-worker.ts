@@ -317,6 +317,7 @@ export class OutboxWorker {
           content: content.text(text),
         },
         { notice: true, whistleId: row.whistleId ?? undefined },
+        this.now(),
       );
     }
   }

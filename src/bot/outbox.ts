@@ -72,7 +72,11 @@ function targetOf(m: OutboxPayload): string {
 
 type OutboxInsert = typeof outbox.$inferInsert;
 
-function toRow(message: OutboxPayload, opts: EnqueueOptions): OutboxInsert & { idempotencyKey: string } {
+function toRow(
+  message: OutboxPayload,
+  opts: EnqueueOptions,
+  now: Date,
+): OutboxInsert & { idempotencyKey: string } {
   const coalesceKey =
     opts.coalesceKey ?? (message.kind === "patch_card" ? `card:${message.messageId}` : undefined);
   const payload: StoredPayload = { message, recordAs: opts.recordAs, notice: opts.notice };
@@ -84,7 +88,8 @@ function toRow(message: OutboxPayload, opts: EnqueueOptions): OutboxInsert & { i
     coalesceKey: coalesceKey ?? null,
     guard: opts.guard ?? null,
     whistleId: opts.whistleId ?? null,
-    nextAttemptAt: opts.notBefore ?? new Date(),
+    nextAttemptAt: opts.notBefore ?? now,
+    createdAt: now,
   };
 }
 
@@ -116,8 +121,9 @@ export async function enqueue(
   db: DbOrTx,
   message: OutboxPayload,
   opts: EnqueueOptions = {},
+  now: Date = new Date(),
 ): Promise<MessageRef> {
-  const row = toRow(message, opts);
+  const row = toRow(message, opts, now);
   await writeOutbox(db, [row]);
   return refTo(row.idempotencyKey);
 }
@@ -136,10 +142,14 @@ export const content = {
 export class OutboxWriter {
   private rows: OutboxInsert[] = [];
   written = 0;
-  constructor(private readonly db: DbOrTx) {}
+  /** `now`: the clock of the change that causes these rows (the rows are due from then). */
+  constructor(
+    private readonly db: DbOrTx,
+    private readonly now: Date = new Date(),
+  ) {}
 
   add(message: OutboxPayload, opts: EnqueueOptions = {}): MessageRef {
-    const row = toRow(message, opts);
+    const row = toRow(message, opts, this.now);
     this.rows.push(row);
     this.written++;
     return refTo(row.idempotencyKey);

@@ -4,7 +4,7 @@ import type { Logger } from "../log";
 import type { LarkEvent } from "./events";
 import type { MemberLookup } from "./membership";
 import { OutboxWriter } from "./outbox";
-import type { Bot, CallbackAnswer, Match } from "./router";
+import { type Bot, batchMemo, type CallbackAnswer, type Deferred, type Match } from "./router";
 
 /**
  * The one path every verified event takes, whatever the way in:
@@ -26,6 +26,7 @@ export interface PipelineDeps {
   /** Called after a commit that wrote outbox rows (start delivering). */
   onOutbox: () => void;
   committer: EventCommitter;
+  tz: string;
 }
 
 export type PipelineResult =
@@ -158,8 +159,10 @@ export class EventCommitter {
       .onConflictDoNothing()
       .returning({ eventId: inboundEvents.eventId });
     const freshIds = new Set(fresh.map((f) => f.eventId));
-    const out = new OutboxWriter(tx);
+    const out = new OutboxWriter(tx, now);
     const results: PipelineResult[] = [];
+    const later: { index: number; answer: Deferred }[] = [];
+    const memo = batchMemo();
     const seen = new Set<string>();
     for (const p of batch) {
       // The same event twice in one batch: the insert kept one row; only the first copy runs.
@@ -177,8 +180,18 @@ export class EventCommitter {
         botOpenId: this.o.botOpenId(),
         lookup: this.o.lookup,
         tz: this.o.tz,
+        batch: memo,
       });
-      results.push({ status: "processed", handled: true, answer });
+      if (answer && "deferred" in answer) later.push({ index: results.length, answer });
+      results.push({
+        status: "processed",
+        handled: true,
+        answer: answer && "deferred" in answer ? undefined : answer,
+      });
+    }
+    // Answers that render what the whole batch changed: after every handler ran.
+    for (const { index, answer } of later) {
+      results[index] = { status: "processed", handled: true, answer: await answer.deferred() };
     }
     const wrote = out.written;
     await out.flush();

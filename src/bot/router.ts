@@ -34,6 +34,25 @@ export interface BaseContext {
   lookup: MemberLookup | undefined;
   /** The zone times are shown in (TZ_DISPLAY). */
   tz: string;
+  /** Work shared by the events committed in the same transaction (see `Deferred`). */
+  batch: BatchMemo;
+}
+
+/**
+ * Memoised work within one transaction's batch of events: `once(key, fn)` runs `fn` the first time
+ * and returns the same promise after. Only use it in `Deferred` answers, which run after every
+ * handler of the batch has made its changes — so what it loads is final for the batch.
+ */
+export interface BatchMemo {
+  once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * An answer computed after all the batch's handlers ran: 50 taps on one card committed together
+ * load and render that card once, not 50 times.
+ */
+export interface Deferred {
+  deferred: () => Promise<CallbackAnswer | undefined>;
 }
 
 export interface CommandContext extends BaseContext {
@@ -52,13 +71,13 @@ export interface EventContext extends BaseContext {
 }
 
 export type CommandHandler = (ctx: CommandContext) => Promise<void>;
-export type ActionHandler = (ctx: ActionContext) => Promise<CallbackAnswer | undefined>;
+export type ActionHandler = (ctx: ActionContext) => Promise<CallbackAnswer | Deferred | undefined>;
 export type EventHandler = (ctx: EventContext) => Promise<void>;
 
 export type Match =
   | { kind: "none"; why: string }
   | { kind: "answer"; answer: CallbackAnswer }
-  | { kind: "run"; run: (base: BaseContext) => Promise<CallbackAnswer | undefined> };
+  | { kind: "run"; run: (base: BaseContext) => Promise<CallbackAnswer | Deferred | undefined> };
 
 export type RouteResult = { handled: false; why: string } | { handled: true; answer?: CallbackAnswer };
 
@@ -70,6 +89,21 @@ export interface CommandHelp {
   example?: string;
   /** Where it matters: /帮助 in a chat shows the commands for that chat's role (and admin ones to admins). */
   audience: "street" | "department" | "oversight" | "admin" | "all";
+}
+
+/** A memo for one batch. */
+export function batchMemo(): BatchMemo {
+  const memo = new Map<string, Promise<unknown>>();
+  return {
+    once<T>(key: string, fn: () => Promise<T>): Promise<T> {
+      let p = memo.get(key) as Promise<T> | undefined;
+      if (!p) {
+        p = fn();
+        memo.set(key, p);
+      }
+      return p;
+    },
+  };
 }
 
 export class Bot {
@@ -179,7 +213,8 @@ export class Bot {
     const m = this.match(event, base.botOpenId);
     if (m.kind === "none") return { handled: false, why: m.why };
     if (m.kind === "answer") return { handled: true, answer: m.answer };
-    return { handled: true, answer: await m.run(base) };
+    const answer = await m.run(base);
+    return { handled: true, answer: answer && "deferred" in answer ? await answer.deferred() : answer };
   }
 
   private keys: ReadonlySet<string> | undefined;

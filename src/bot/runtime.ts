@@ -1,10 +1,21 @@
 import type { Db } from "../db/database";
+import { dispatchStillPending, whistleStillOpen } from "../db/queries/deadlines";
 import type { Logger } from "../log";
 import type { LarkApi } from "./lark-client";
+import type { DrainReport } from "./outbox-worker";
 import { type GuardFn, OutboxWorker, type RecordHook } from "./outbox-worker";
 import { EventCommitter, type PipelineDeps } from "./pipeline";
 import type { Bot } from "./router";
+import { type SweepReport, sweepDeadlines } from "./sweep";
 import { cardHooks } from "./whistle/publish";
+
+/** Delivery-time conditions: a reminder, buzz or escalation is dropped once it no longer applies. */
+const deliveryGuards: Record<string, GuardFn> = {
+  dispatch_pending: (db, arg) =>
+    dispatchStillPending(db, Array.isArray(arg) ? arg.map(Number) : [Number(arg)]),
+  whistle_open: (db, arg) => whistleStillOpen(db, Number(arg)),
+};
+
 import { createWhistleBot } from "./whistle-bot";
 
 /**
@@ -42,8 +53,8 @@ export class LarkRuntime {
       lark: o.lark,
       log: o.log.child({ part: "outbox" }),
       now: this.now,
-      guards: o.guards,
       hooks: { ...cardHooks, ...o.hooks },
+      guards: { ...deliveryGuards, ...o.guards },
       leaseMs: o.leaseMs,
     });
     const botOpenId = () => this.botOpenId;
@@ -55,6 +66,7 @@ export class LarkRuntime {
       now: this.now,
       botOpenId,
       onOutbox: () => void this.worker.kick(),
+      tz: o.tz ?? "Asia/Shanghai",
       committer: new EventCommitter({
         db: o.db,
         log: o.log,
@@ -66,6 +78,16 @@ export class LarkRuntime {
         concurrency: o.commitConcurrency,
       }),
     };
+  }
+
+  /**
+   * One sweep: act on every due reminder, deadline, escalation and progress ask, then deliver the
+   * outbox. Safe to run repeatedly and from several processes at once.
+   */
+  async sweep(now = this.now()): Promise<{ deadlines: SweepReport; outbox: DrainReport }> {
+    const deadlines = await sweepDeadlines(now, { db: this.o.db, log: this.o.log, tz: this.pipeline.tz });
+    const outbox = await this.worker.drain();
+    return { deadlines, outbox };
   }
 
   /** Learn the bot's open_id (GET /open-apis/bot/v3/info). Until then, any bot mention counts as ours. */

@@ -5,6 +5,7 @@ import type { Database } from "../db/database";
 import type { Logger } from "../log";
 import { healthRoutes } from "./health";
 import { larkEventRoutes } from "./lark-events";
+import { taskRoutes } from "./tasks";
 
 /** What the HTTP app needs; the Node and Workers entries build these, tests build them with fakes. */
 export interface AppDeps {
@@ -40,10 +41,13 @@ export function createApp(deps: AppDeps): Hono {
         encryptKey: larkConfig.encryptKey,
         pipeline: deps.lark.pipeline,
         log: deps.log,
-        now: deps.lark.now,
+        // Wall-clock time for the signature's timestamp window (transport security), not the domain clock.
+        now: () => new Date(),
       }),
     );
   }
+
+  app.route("/", taskRoutes({ cronSecret: deps.config.cronSecret, lark: deps.lark, log: deps.log }));
 
   app.notFound((c) => c.json({ ok: false, error: "not found" }, 404));
   app.onError((err, c) => {

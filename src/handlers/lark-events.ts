@@ -14,6 +14,7 @@ export interface LarkEventsDeps {
   encryptKey: string | undefined;
   pipeline: PipelineDeps;
   log: Logger;
+  /** Wall-clock time, for the ±5 minute window on X-Lark-Request-Timestamp. */
   now: () => Date;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CardActionEvent, MessageEvent, OtherEvent } from "../../src/bot/events";
 import { OutboxWriter } from "../../src/bot/outbox";
-import { Bot } from "../../src/bot/router";
+import { Bot, batchMemo } from "../../src/bot/router";
 import type { Tx } from "../../src/db/database";
 import { silentLogger } from "../../src/log";
 
@@ -13,6 +13,7 @@ const base = () => ({
   botOpenId: "ou_bot",
   lookup: undefined,
   tz: "Asia/Shanghai",
+  batch: batchMemo(),
 });
 
 function message(text: string, over: Partial<MessageEvent> = {}): MessageEvent {

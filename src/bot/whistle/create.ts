@@ -1,5 +1,5 @@
+import { deadlinePolicy } from "../../db/queries/deadlines";
 import type { Unit } from "../../db/queries/directory";
-import { policyFor } from "../../db/queries/policies";
 import {
   cardGroups,
   insertWhistle,
@@ -7,6 +7,7 @@ import {
   updateWhistle,
   whistleView,
 } from "../../db/queries/whistles";
+import { nextCheckAt } from "../../domain/deadlines";
 import { MAX_LIMIT_MINUTES, type WhistleType, type WhistleView } from "../../domain/whistle";
 import { renderDepartmentCard } from "../cards/department-card";
 import { renderSummaryCard } from "../cards/summary-card";
@@ -56,7 +57,8 @@ export async function createWhistle(
       problem: `${missing.join("、")} 还没有绑定部门群，收不到卡片。请管理员在该部门群里发送“/绑定 部门 ${missing[0]}”，或先不召集它。`,
     };
   }
-  const limit = input.limitMinutes ?? (await policyFor(ctx.tx, o.street.id, input.type)).reportLimitMinutes;
+  const policy = await deadlinePolicy(ctx.tx, o.street.id, input.type);
+  const limit = input.limitMinutes ?? policy.reportLimitMinutes;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT_MINUTES) {
     return { ok: false, problem: `限时应为 1 到 ${MAX_LIMIT_MINUTES} 分钟。` };
   }
@@ -75,6 +77,24 @@ export async function createWhistle(
       source: o.source,
       sourceMessageId: o.sourceMessageId,
       departments: unique.map((d) => ({ id: d.id, chatId: groups.get(d.id) as string })),
+      // The sweep's first look: the reminder, or the deadline when there is no room for one.
+      firstCheckAt: (deadlineAt: Date) =>
+        nextCheckAt(
+          {
+            whistleOpen: true,
+            whistledAt: ctx.now,
+            state: "pending",
+            deadlineAt,
+            remindedAt: null,
+            overdueAt: null,
+            escalationCount: 0,
+            lastEscalatedAt: null,
+            reportedAt: null,
+            lastProgressAskAt: null,
+            lastProgressAt: null,
+          },
+          policy,
+        ) ?? deadlineAt,
     },
     ctx.now,
   );

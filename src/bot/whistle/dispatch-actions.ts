@@ -14,8 +14,8 @@ import { units } from "../../db/schema";
 import { can } from "../../domain/permissions";
 import { addProgress, closedReason, markOnSite, reportInTiming } from "../../domain/whistle";
 import { renderDepartmentCard } from "../cards/department-card";
-import type { ActionContext, Bot, CallbackAnswer } from "../router";
-import { publish } from "./publish";
+import type { ActionContext, Bot, CallbackAnswer, Deferred } from "../router";
+import { publishCards } from "./publish";
 import { memberOfUnit } from "./roles";
 
 /**
@@ -61,20 +61,34 @@ async function refusal(ctx: ActionContext, l: Loaded, action: "report_in" | "on_
   return d.ok ? undefined : ({ toast: { type: "error", content: d.reason } } satisfies CallbackAnswer);
 }
 
-/** The clicked card re-rendered, with a toast; when the street should see the change, its summary too. */
-async function answer(
+/**
+ * The clicked card re-rendered, with a toast; when the street should see the change, its summary
+ * too. Deferred: rendered once per batch after every tap in it, from the final state.
+ */
+function answer(
   ctx: ActionContext,
   l: Loaded,
   toast: CallbackAnswer["toast"],
   summaryChanged: boolean,
-): Promise<CallbackAnswer> {
-  const w = summaryChanged
-    ? await publish(ctx.tx, ctx.out, l.whistle.id, ctx.now, ctx.tz, { summaryOnly: true })
-    : await whistleView(ctx.tx, l.whistle.id);
-  const d = w?.dispatches.find((x) => x.id === l.dispatch.id);
-  return w && d
-    ? { toast, card: { type: "raw", data: renderDepartmentCard(w, d, ctx.now, ctx.tz) } }
-    : { toast };
+): Deferred {
+  const whistleId = l.whistle.id;
+  return {
+    deferred: async () => {
+      const w = await ctx.batch.once(`view:${whistleId}`, () => whistleView(ctx.tx, whistleId));
+      if (!w) return { toast };
+      if (summaryChanged) {
+        await ctx.batch.once(`summary:${whistleId}`, async () =>
+          publishCards(ctx.out, w, ctx.now, ctx.tz, { summaryOnly: true }),
+        );
+      }
+      const d = w.dispatches.find((x) => x.id === l.dispatch.id);
+      if (!d) return { toast };
+      const card = await ctx.batch.once(`dcard:${d.id}`, async () =>
+        renderDepartmentCard(w, d, ctx.now, ctx.tz),
+      );
+      return { toast, card: { type: "raw", data: card } };
+    },
+  };
 }
 
 /** Record a report-in by `who`: the department's first (on time or late) or a colleague's. */
@@ -112,7 +126,7 @@ async function recordReportIn(ctx: ActionContext, l: Loaded, who: string) {
   return { kind: "first" as const, lateMinutes, minutes };
 }
 
-async function reportInAction(ctx: ActionContext): Promise<CallbackAnswer> {
+async function reportInAction(ctx: ActionContext): Promise<CallbackAnswer | Deferred> {
   const l = await load(ctx);
   if (!l) return gone;
   const refused = await refusal(ctx, l, "report_in");
@@ -137,7 +151,7 @@ async function reportInAction(ctx: ActionContext): Promise<CallbackAnswer> {
   }
 }
 
-async function onSiteAction(ctx: ActionContext): Promise<CallbackAnswer> {
+async function onSiteAction(ctx: ActionContext): Promise<CallbackAnswer | Deferred> {
   const l = await load(ctx);
   if (!l) return gone;
   const refused = await refusal(ctx, l, "on_site");
@@ -155,7 +169,7 @@ async function onSiteAction(ctx: ActionContext): Promise<CallbackAnswer> {
   return answer(ctx, l, { type: "success", content: "已标记到场。" }, true);
 }
 
-async function progressAction(ctx: ActionContext): Promise<CallbackAnswer> {
+async function progressAction(ctx: ActionContext): Promise<CallbackAnswer | Deferred> {
   const l = await load(ctx);
   if (!l) return gone;
   const refused = await refusal(ctx, l, "progress");

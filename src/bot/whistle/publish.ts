@@ -48,6 +48,23 @@ export interface PublishOptions {
   summaryOnly?: boolean;
 }
 
+/** Queue updates of a whistle's cards rendered from `w` (already loaded from the database). */
+export function publishCards(
+  out: OutboxWriter,
+  w: WhistleView,
+  now: Date,
+  tz: string,
+  opts: PublishOptions = {},
+): void {
+  if (!opts.exceptSummary)
+    out.patchCard(summaryCardRef(w), renderSummaryCard(w, now, tz), { whistleId: w.id });
+  if (opts.summaryOnly) return;
+  for (const d of w.dispatches) {
+    if (d.id === opts.exceptDispatchId) continue;
+    out.patchCard(dispatchCardRef(w, d), renderDepartmentCard(w, d, now, tz), { whistleId: w.id });
+  }
+}
+
 /** Re-render a whistle's cards from the database and queue the updates. Returns the fresh view. */
 export async function publish(
   tx: Tx,
@@ -59,13 +76,6 @@ export async function publish(
 ): Promise<WhistleView> {
   const w = await whistleView(tx, whistleId);
   if (!w) throw new Error(`whistle ${whistleId} vanished`);
-  if (!opts.exceptSummary)
-    out.patchCard(summaryCardRef(w), renderSummaryCard(w, now, tz), { whistleId: w.id });
-  if (!opts.summaryOnly) {
-    for (const d of w.dispatches) {
-      if (d.id === opts.exceptDispatchId) continue;
-      out.patchCard(dispatchCardRef(w, d), renderDepartmentCard(w, d, now, tz), { whistleId: w.id });
-    }
-  }
+  publishCards(out, w, now, tz, opts);
   return w;
 }

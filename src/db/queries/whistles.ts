@@ -55,6 +55,8 @@ export interface NewWhistle {
   source: "command" | "form";
   sourceMessageId: string | null;
   departments: { id: number; chatId: string }[];
+  /** When the deadline sweep should first look at the dispatches. */
+  firstCheckAt: (deadlineAt: Date) => Date;
 }
 
 /** Insert the whistle, one dispatch per department and the first timeline entry. */
@@ -85,7 +87,7 @@ export async function insertWhistle(db: DbOrTx, w: NewWhistle, now: Date): Promi
       chatId: d.chatId,
       createdAt: now,
       deadlineAt,
-      nextCheckAt: deadlineAt,
+      nextCheckAt: w.firstCheckAt(deadlineAt),
     })),
   );
   await addTimeline(db, row.id, now, [

@@ -1,0 +1,217 @@
+import { eq } from "drizzle-orm";
+import type { Db, Tx } from "../db/database";
+import {
+  claimDueDispatches,
+  type DueDispatch,
+  deadlinePolicy,
+  dutyByDepartment,
+  oversightChats,
+} from "../db/queries/deadlines";
+import { addTimeline, whistleView } from "../db/queries/whistles";
+import { dispatches } from "../db/schema";
+import {
+  type DeadlinePolicy,
+  type DispatchClock,
+  type Due,
+  dueActions,
+  minutesLate,
+  nextCheckAt,
+} from "../domain/deadlines";
+import { TYPE_LABEL, type WhistleView } from "../domain/whistle";
+import type { Logger } from "../log";
+import { renderEscalationCard } from "./cards/escalation-card";
+import type { BuzzChannel } from "./lark-client";
+import { OutboxWriter } from "./outbox";
+import { dispatchCardRef, publish } from "./whistle/publish";
+
+/**
+ * sweep(now): find the dispatches whose next check is due — reminders, deadlines, repeat
+ * escalations, progress asks — and act on them, a chunk per transaction, recording what was done
+ * on the dispatch so that a second sweep (now, later, or at the same time in another process)
+ * finds nothing left to do. Every message it queues carries a guard, so one that no longer applies
+ * when its turn comes (the department reported in, the whistle was closed) is dropped unsent.
+ */
+
+export interface SweepOptions {
+  db: Db;
+  log: Logger;
+  tz: string;
+  /** Dispatches per transaction. */
+  chunk?: number;
+  /** Upper bound on chunks per sweep (the next sweep continues). */
+  maxChunks?: number;
+}
+
+export interface SweepReport {
+  checked: number;
+  reminded: number;
+  overdue: number;
+  escalated: number;
+  progressAsks: number;
+  outbox: number;
+}
+
+const clockOf = (r: DueDispatch): DispatchClock => ({
+  whistleOpen: r.whistle.status === "open",
+  whistledAt: r.whistle.createdAt,
+  state: r.dispatch.state,
+  deadlineAt: r.dispatch.deadlineAt,
+  remindedAt: r.dispatch.remindedAt,
+  overdueAt: r.dispatch.overdueAt,
+  escalationCount: r.dispatch.escalationCount,
+  lastEscalatedAt: r.dispatch.lastEscalatedAt,
+  reportedAt: r.dispatch.reportedAt,
+  lastProgressAskAt: r.dispatch.lastProgressAskAt,
+  lastProgressAt: r.lastProgressAt,
+});
+
+const mention = (ids: string[]) => ids.map((id) => `<at user_id="${id}"></at>`).join(" ");
+
+export async function sweepDeadlines(now: Date, o: SweepOptions): Promise<SweepReport> {
+  const report: SweepReport = {
+    checked: 0,
+    reminded: 0,
+    overdue: 0,
+    escalated: 0,
+    progressAsks: 0,
+    outbox: 0,
+  };
+  const chunk = o.chunk ?? 200;
+  for (let i = 0; i < (o.maxChunks ?? 50); i++) {
+    const n = await o.db.transaction((tx) => sweepChunk(tx, now, chunk, o, report));
+    if (n < chunk) break;
+  }
+  if (report.checked > 0) o.log.info("sweep", { ...report });
+  return report;
+}
+
+async function sweepChunk(
+  tx: Tx,
+  now: Date,
+  chunk: number,
+  o: SweepOptions,
+  report: SweepReport,
+): Promise<number> {
+  const rows = await claimDueDispatches(tx, now, chunk);
+  if (rows.length === 0) return 0;
+  report.checked += rows.length;
+  const out = new OutboxWriter(tx, now);
+  const policies = new Map<string, DeadlinePolicy>();
+  const policyOf = async (r: DueDispatch) => {
+    const key = `${r.whistle.streetId}:${r.whistle.type}`;
+    let p = policies.get(key);
+    if (!p) {
+      p = await deadlinePolicy(tx, r.whistle.streetId, r.whistle.type);
+      policies.set(key, p);
+    }
+    return p;
+  };
+  const duty = await dutyByDepartment(tx, [...new Set(rows.map((r) => r.dispatch.departmentId))]);
+  // Overdue and escalated departments, per whistle, for one escalation card each.
+  const escalations = new Map<number, { ids: number[]; round: number; firstTime: boolean }>();
+  const touched = new Set<number>();
+  const views = new Map<number, WhistleView>();
+  const viewOf = async (whistleId: number) => {
+    let v = views.get(whistleId);
+    if (!v) {
+      v = await whistleView(tx, whistleId);
+      if (v) views.set(whistleId, v);
+    }
+    return v;
+  };
+
+  for (const r of rows) {
+    const policy = await policyOf(r);
+    const clock = clockOf(r);
+    const due: Due[] = dueActions(clock, policy, now);
+    const d = r.dispatch;
+    const contacts = duty.get(d.departmentId) ?? [];
+    const pendingGuard = { name: "dispatch_pending", arg: [d.id] };
+    for (const action of due) {
+      const w = await viewOf(r.whistle.id);
+      const dv = w?.dispatches.find((x) => x.id === d.id);
+      if (!w || !dv) continue;
+      const cardRef = dispatchCardRef(w, dv);
+      if (action === "remind") {
+        clock.remindedAt = now;
+        report.reminded++;
+        const left = Math.max(1, Math.round((d.deadlineAt.getTime() - now.getTime()) / 60_000));
+        out.replyText(
+          { messageId: cardRef, chatId: d.chatId },
+          `${contacts.length ? `${mention(contacts)} ` : ""}⏰ 距报到截止还有 ${left} 分钟：${w.street.name}${TYPE_LABEL[w.type]} ${w.code}「${w.matter}」，请点卡片上的“报到”。`,
+          { guard: pendingGuard, whistleId: w.id },
+        );
+        await addTimeline(tx, w.id, now, [{ kind: "reminded", departmentId: d.departmentId }]);
+      } else if (action === "overdue" || action === "escalate") {
+        const first = action === "overdue";
+        if (first) clock.overdueAt = now;
+        clock.escalationCount += 1;
+        clock.lastEscalatedAt = now;
+        if (first) report.overdue++;
+        else report.escalated++;
+        if (contacts.length > 0) {
+          // In-app buzz every round; the paid channels (SMS, phone) only once, at the deadline.
+          const channels: BuzzChannel[] = ["app", ...(first ? (policy.buzzChannels as BuzzChannel[]) : [])];
+          for (const channel of channels) {
+            out.buzz(cardRef, channel, contacts, { guard: pendingGuard, whistleId: w.id });
+          }
+        }
+        const e = escalations.get(w.id) ?? { ids: [], round: clock.escalationCount, firstTime: first };
+        e.ids.push(d.id);
+        e.round = Math.max(e.round, clock.escalationCount);
+        escalations.set(w.id, e);
+        if (first) touched.add(w.id);
+        await addTimeline(tx, w.id, now, [
+          {
+            kind: first ? "overdue" : "escalated",
+            departmentId: d.departmentId,
+            data: { late: minutesLate(clock, now), round: clock.escalationCount, buzzed: contacts.length },
+          },
+        ]);
+      } else if (action === "progress_ask") {
+        clock.lastProgressAskAt = now;
+        report.progressAsks++;
+        out.replyText(
+          { messageId: cardRef, chatId: d.chatId },
+          `${contacts.length ? `${mention(contacts)} ` : ""}📝 ${w.code}「${w.matter}」仍在办理中（事不完、人不撤），请在卡片上提交最新进展。`,
+          { guard: { name: "whistle_open", arg: w.id }, whistleId: w.id },
+        );
+        await addTimeline(tx, w.id, now, [{ kind: "progress_asked", departmentId: d.departmentId }]);
+      }
+    }
+    await tx
+      .update(dispatches)
+      .set({
+        remindedAt: clock.remindedAt,
+        overdueAt: clock.overdueAt,
+        escalationCount: clock.escalationCount,
+        lastEscalatedAt: clock.lastEscalatedAt,
+        lastProgressAskAt: clock.lastProgressAskAt,
+        nextCheckAt: nextCheckAt(clock, policy),
+      })
+      .where(eq(dispatches.id, d.id));
+  }
+
+  if (escalations.size > 0) {
+    const oversight = await oversightChats(tx);
+    for (const [whistleId, e] of escalations) {
+      // Cards show 超时 in red from now on: re-render the whistle's cards.
+      const w = touched.has(whistleId)
+        ? await publish(tx, out, whistleId, now, o.tz)
+        : (views.get(whistleId) ?? (await whistleView(tx, whistleId)));
+      if (!w) continue;
+      const overdue = w.dispatches.filter((x) => e.ids.includes(x.id));
+      for (const chatId of oversight) {
+        out.sendCard(chatId, renderEscalationCard(w, overdue, e.round, duty, now, o.tz), {
+          guard: { name: "dispatch_pending", arg: e.ids },
+          whistleId,
+        });
+      }
+      if (oversight.length === 0)
+        o.log.warn("overdue departments but no oversight chat is bound", { whistle: w.code });
+    }
+  }
+  report.outbox += out.written;
+  await out.flush();
+  return rows.length;
+}

@@ -1,0 +1,112 @@
+import { and, asc, eq, inArray, isNull, lte, max, or, sql } from "drizzle-orm";
+import { DEFAULT_POLICY, type DeadlinePolicy } from "../../domain/deadlines";
+import { DEFAULT_LIMIT_MINUTES, type WhistleType } from "../../domain/whistle";
+import type { DbOrTx } from "../database";
+import { chatBindings, dispatches, dutyContacts, progressNotes, typePolicies, whistles } from "../schema";
+
+/** The deadline sweep's queries: claim due dispatches, read the rules, record what was done. */
+
+export interface DueDispatch {
+  dispatch: typeof dispatches.$inferSelect;
+  whistle: Pick<typeof whistles.$inferSelect, "id" | "status" | "type" | "streetId" | "createdAt">;
+  lastProgressAt: Date | null;
+}
+
+/**
+ * Lock up to `limit` dispatches whose next check is due, oldest first. SKIP LOCKED lets several
+ * sweeps run side by side without ever taking the same row; the partial index on next_check_at
+ * makes the cost follow the number of due rows, not of open ones.
+ */
+export async function claimDueDispatches(db: DbOrTx, now: Date, limit: number): Promise<DueDispatch[]> {
+  const rows = await db
+    .select({
+      dispatch: dispatches,
+      whistle: {
+        id: whistles.id,
+        status: whistles.status,
+        type: whistles.type,
+        streetId: whistles.streetId,
+        createdAt: whistles.createdAt,
+      },
+    })
+    .from(dispatches)
+    .innerJoin(whistles, eq(whistles.id, dispatches.whistleId))
+    .where(lte(dispatches.nextCheckAt, now))
+    .orderBy(asc(dispatches.nextCheckAt))
+    .limit(limit)
+    .for("update", { of: dispatches, skipLocked: true });
+  if (rows.length === 0) return [];
+  const notes = await db
+    .select({ dispatchId: progressNotes.dispatchId, at: max(progressNotes.at) })
+    .from(progressNotes)
+    .where(
+      inArray(
+        progressNotes.dispatchId,
+        rows.map((r) => r.dispatch.id),
+      ),
+    )
+    .groupBy(progressNotes.dispatchId);
+  const last = new Map(notes.map((n) => [n.dispatchId, n.at]));
+  return rows.map((r) => ({ ...r, lastProgressAt: last.get(r.dispatch.id) ?? null }));
+}
+
+/** The timing rules for a street's whistles of a type: the street's own row, else the district's, else defaults. */
+export async function deadlinePolicy(
+  db: DbOrTx,
+  streetId: number,
+  type: WhistleType,
+): Promise<DeadlinePolicy & { reportLimitMinutes: number }> {
+  const rows = await db
+    .select()
+    .from(typePolicies)
+    .where(
+      and(
+        eq(typePolicies.type, type),
+        or(eq(typePolicies.streetId, streetId), isNull(typePolicies.streetId)),
+      ),
+    );
+  const own = rows.find((r) => r.streetId === streetId) ?? rows.find((r) => r.streetId === null);
+  if (!own) return { ...DEFAULT_POLICY, reportLimitMinutes: DEFAULT_LIMIT_MINUTES };
+  return {
+    reportLimitMinutes: own.reportLimitMinutes,
+    remindBeforeMinutes: own.remindBeforeMinutes,
+    escalateEveryMinutes: own.escalateEveryMinutes,
+    escalateMaxTimes: own.escalateMaxTimes,
+    progressEveryHours: own.progressEveryHours,
+    buzzChannels: own.buzzChannels,
+  };
+}
+
+export async function dutyByDepartment(db: DbOrTx, departmentIds: number[]): Promise<Map<number, string[]>> {
+  if (departmentIds.length === 0) return new Map();
+  const rows = await db.select().from(dutyContacts).where(inArray(dutyContacts.departmentId, departmentIds));
+  const out = new Map<number, string[]>();
+  for (const r of rows) out.set(r.departmentId, [...(out.get(r.departmentId) ?? []), r.openId]);
+  return out;
+}
+
+export async function oversightChats(db: DbOrTx): Promise<string[]> {
+  const rows = await db
+    .select({ chatId: chatBindings.chatId })
+    .from(chatBindings)
+    .where(eq(chatBindings.role, "oversight"));
+  return rows.map((r) => r.chatId);
+}
+
+/** Still waiting for this department (pending, whistle open)? Used as a delivery guard. */
+export async function dispatchStillPending(db: DbOrTx, dispatchIds: number[]): Promise<boolean> {
+  if (dispatchIds.length === 0) return false;
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(dispatches)
+    .innerJoin(whistles, eq(whistles.id, dispatches.whistleId))
+    .where(
+      and(inArray(dispatches.id, dispatchIds), eq(dispatches.state, "pending"), eq(whistles.status, "open")),
+    );
+  return (row?.n ?? 0) > 0;
+}
+
+export async function whistleStillOpen(db: DbOrTx, whistleId: number): Promise<boolean> {
+  const [row] = await db.select({ status: whistles.status }).from(whistles).where(eq(whistles.id, whistleId));
+  return row?.status === "open";
+}
