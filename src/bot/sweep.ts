@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/database";
 import {
   claimDueDispatches,
@@ -7,8 +7,8 @@ import {
   dutyByDepartment,
   oversightChats,
 } from "../db/queries/deadlines";
-import { addTimeline, whistleView } from "../db/queries/whistles";
-import { dispatches } from "../db/schema";
+import { whistleViews } from "../db/queries/whistles";
+import { timeline } from "../db/schema";
 import {
   type DeadlinePolicy,
   type DispatchClock,
@@ -17,12 +17,12 @@ import {
   minutesLate,
   nextCheckAt,
 } from "../domain/deadlines";
-import { TYPE_LABEL, type WhistleView } from "../domain/whistle";
+import { TYPE_LABEL } from "../domain/whistle";
 import type { Logger } from "../log";
 import { renderEscalationCard } from "./cards/escalation-card";
 import type { BuzzChannel } from "./lark-client";
 import { OutboxWriter } from "./outbox";
-import { dispatchCardRef, publish } from "./whistle/publish";
+import { dispatchCardRef, publishCards } from "./whistle/publish";
 
 /**
  * sweep(now): find the dispatches whose next check is due — reminders, deadlines, repeat
@@ -79,10 +79,32 @@ export async function sweepDeadlines(now: Date, o: SweepOptions): Promise<SweepR
   const chunk = o.chunk ?? 200;
   for (let i = 0; i < (o.maxChunks ?? 50); i++) {
     const n = await o.db.transaction((tx) => sweepChunk(tx, now, chunk, o, report));
-    if (n < chunk) break;
+    if (n === 0) break;
   }
   if (report.checked > 0) o.log.info("sweep", { ...report });
   return report;
+}
+
+interface DispatchUpdate {
+  id: number;
+  clock: DispatchClock;
+  next: Date | null;
+}
+
+/** All the chunk's dispatch updates in one statement. */
+async function updateDispatches(tx: Tx, updates: DispatchUpdate[]): Promise<void> {
+  if (updates.length === 0) return;
+  const ts = (d: Date | null) => (d ? d.toISOString() : null);
+  const values = updates.map(
+    (u) =>
+      sql`(${u.id}::int, ${ts(u.clock.remindedAt)}::timestamptz, ${ts(u.clock.overdueAt)}::timestamptz, ${u.clock.escalationCount}::int, ${ts(u.clock.lastEscalatedAt)}::timestamptz, ${ts(u.clock.lastProgressAskAt)}::timestamptz, ${ts(u.next)}::timestamptz)`,
+  );
+  await tx.execute(sql`
+    update dispatches as d set
+      reminded_at = v.reminded_at, overdue_at = v.overdue_at, escalation_count = v.escalation_count,
+      last_escalated_at = v.last_escalated_at, last_progress_ask_at = v.last_progress_ask_at, next_check_at = v.next_check_at
+    from (values ${sql.join(values, sql`, `)}) as v(id, reminded_at, overdue_at, escalation_count, last_escalated_at, last_progress_ask_at, next_check_at)
+    where d.id = v.id`);
 }
 
 async function sweepChunk(
@@ -107,31 +129,34 @@ async function sweepChunk(
     return p;
   };
   const duty = await dutyByDepartment(tx, [...new Set(rows.map((r) => r.dispatch.departmentId))]);
-  // Overdue and escalated departments, per whistle, for one escalation card each.
-  const escalations = new Map<number, { ids: number[]; round: number; firstTime: boolean }>();
-  const touched = new Set<number>();
-  const views = new Map<number, WhistleView>();
-  const viewOf = async (whistleId: number) => {
-    let v = views.get(whistleId);
-    if (!v) {
-      v = await whistleView(tx, whistleId);
-      if (v) views.set(whistleId, v);
-    }
-    return v;
-  };
 
+  // Decide first (pure), then load what the messages need, all in a few statements.
+  const plans = [];
   for (const r of rows) {
     const policy = await policyOf(r);
     const clock = clockOf(r);
-    const due: Due[] = dueActions(clock, policy, now);
+    plans.push({ r, policy, clock, due: dueActions(clock, policy, now) });
+  }
+  const acting = plans.filter((p) => p.due.length > 0);
+  const views = new Map(
+    (await whistleViews(tx, [...new Set(acting.map((p) => p.r.whistle.id))])).map((w) => [w.id, w] as const),
+  );
+  const timelineRows: (typeof timeline.$inferInsert)[] = [];
+  // Overdue and escalated departments, per whistle, for one escalation card each.
+  const escalations = new Map<number, { ids: number[]; round: number }>();
+  const touched = new Set<number>();
+
+  for (const { r, policy, clock, due } of acting) {
     const d = r.dispatch;
+    const w = views.get(r.whistle.id);
+    const dv = w?.dispatches.find((x) => x.id === d.id);
+    if (!w || !dv) continue;
     const contacts = duty.get(d.departmentId) ?? [];
     const pendingGuard = { name: "dispatch_pending", arg: [d.id] };
+    const cardRef = dispatchCardRef(w, dv);
+    const note = (kind: string, data: Record<string, unknown> = {}) =>
+      timelineRows.push({ whistleId: w.id, at: now, kind, departmentId: d.departmentId, data });
     for (const action of due) {
-      const w = await viewOf(r.whistle.id);
-      const dv = w?.dispatches.find((x) => x.id === d.id);
-      if (!w || !dv) continue;
-      const cardRef = dispatchCardRef(w, dv);
       if (action === "remind") {
         clock.remindedAt = now;
         report.reminded++;
@@ -141,7 +166,7 @@ async function sweepChunk(
           `${contacts.length ? `${mention(contacts)} ` : ""}⏰ 距报到截止还有 ${left} 分钟：${w.street.name}${TYPE_LABEL[w.type]} ${w.code}「${w.matter}」，请点卡片上的“报到”。`,
           { guard: pendingGuard, whistleId: w.id },
         );
-        await addTimeline(tx, w.id, now, [{ kind: "reminded", departmentId: d.departmentId }]);
+        note("reminded");
       } else if (action === "overdue" || action === "escalate") {
         const first = action === "overdue";
         if (first) clock.overdueAt = now;
@@ -152,22 +177,19 @@ async function sweepChunk(
         if (contacts.length > 0) {
           // In-app buzz every round; the paid channels (SMS, phone) only once, at the deadline.
           const channels: BuzzChannel[] = ["app", ...(first ? (policy.buzzChannels as BuzzChannel[]) : [])];
-          for (const channel of channels) {
+          for (const channel of channels)
             out.buzz(cardRef, channel, contacts, { guard: pendingGuard, whistleId: w.id });
-          }
         }
-        const e = escalations.get(w.id) ?? { ids: [], round: clock.escalationCount, firstTime: first };
+        const e = escalations.get(w.id) ?? { ids: [], round: clock.escalationCount };
         e.ids.push(d.id);
         e.round = Math.max(e.round, clock.escalationCount);
         escalations.set(w.id, e);
         if (first) touched.add(w.id);
-        await addTimeline(tx, w.id, now, [
-          {
-            kind: first ? "overdue" : "escalated",
-            departmentId: d.departmentId,
-            data: { late: minutesLate(clock, now), round: clock.escalationCount, buzzed: contacts.length },
-          },
-        ]);
+        note(first ? "overdue" : "escalated", {
+          late: minutesLate(clock, now),
+          round: clock.escalationCount,
+          buzzed: contacts.length,
+        });
       } else if (action === "progress_ask") {
         clock.lastProgressAskAt = now;
         report.progressAsks++;
@@ -176,29 +198,23 @@ async function sweepChunk(
           `${contacts.length ? `${mention(contacts)} ` : ""}📝 ${w.code}「${w.matter}」仍在办理中（事不完、人不撤），请在卡片上提交最新进展。`,
           { guard: { name: "whistle_open", arg: w.id }, whistleId: w.id },
         );
-        await addTimeline(tx, w.id, now, [{ kind: "progress_asked", departmentId: d.departmentId }]);
+        note("progress_asked");
       }
     }
-    await tx
-      .update(dispatches)
-      .set({
-        remindedAt: clock.remindedAt,
-        overdueAt: clock.overdueAt,
-        escalationCount: clock.escalationCount,
-        lastEscalatedAt: clock.lastEscalatedAt,
-        lastProgressAskAt: clock.lastProgressAskAt,
-        nextCheckAt: nextCheckAt(clock, policy),
-      })
-      .where(eq(dispatches.id, d.id));
   }
+  await updateDispatches(
+    tx,
+    plans.map((p) => ({ id: p.r.dispatch.id, clock: p.clock, next: nextCheckAt(p.clock, p.policy) })),
+  );
+  if (timelineRows.length > 0) await tx.insert(timeline).values(timelineRows);
 
   if (escalations.size > 0) {
     const oversight = await oversightChats(tx);
+    // Cards show 超时 in red from now on: re-render the whistles that just went overdue, from the updated rows.
+    const fresh = new Map((await whistleViews(tx, [...touched])).map((w) => [w.id, w] as const));
+    for (const w of fresh.values()) publishCards(out, w, now, o.tz);
     for (const [whistleId, e] of escalations) {
-      // Cards show 超时 in red from now on: re-render the whistle's cards.
-      const w = touched.has(whistleId)
-        ? await publish(tx, out, whistleId, now, o.tz)
-        : (views.get(whistleId) ?? (await whistleView(tx, whistleId)));
+      const w = fresh.get(whistleId) ?? views.get(whistleId);
       if (!w) continue;
       const overdue = w.dispatches.filter((x) => e.ids.includes(x.id));
       for (const chatId of oversight) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, max, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lte, max, notInArray, or, sql } from "drizzle-orm";
 import { DEFAULT_POLICY, type DeadlinePolicy } from "../../domain/deadlines";
 import { DEFAULT_LIMIT_MINUTES, type WhistleType } from "../../domain/whistle";
 import type { DbOrTx } from "../database";
@@ -18,24 +18,45 @@ export interface DueDispatch {
  * makes the cost follow the number of due rows, not of open ones.
  */
 export async function claimDueDispatches(db: DbOrTx, now: Date, limit: number): Promise<DueDispatch[]> {
-  const rows = await db
-    .select({
-      dispatch: dispatches,
-      whistle: {
-        id: whistles.id,
-        status: whistles.status,
-        type: whistles.type,
-        streetId: whistles.streetId,
-        createdAt: whistles.createdAt,
-      },
-    })
-    .from(dispatches)
-    .innerJoin(whistles, eq(whistles.id, dispatches.whistleId))
+  const select = () =>
+    db
+      .select({
+        dispatch: dispatches,
+        whistle: {
+          id: whistles.id,
+          status: whistles.status,
+          type: whistles.type,
+          streetId: whistles.streetId,
+          createdAt: whistles.createdAt,
+        },
+      })
+      .from(dispatches)
+      .innerJoin(whistles, eq(whistles.id, dispatches.whistleId));
+  // A whistle's dispatches share a deadline: keep them together, so one escalation card names all
+  // of its late departments.
+  const rows = await select()
     .where(lte(dispatches.nextCheckAt, now))
-    .orderBy(asc(dispatches.nextCheckAt))
+    .orderBy(asc(dispatches.nextCheckAt), asc(dispatches.whistleId), asc(dispatches.id))
     .limit(limit)
     .for("update", { of: dispatches, skipLocked: true });
   if (rows.length === 0) return [];
+  const last = rows[rows.length - 1]?.whistle.id as number;
+  if (rows.length === limit) {
+    // The chunk may have cut the last whistle short: take the rest of its due dispatches too.
+    const rest = await select()
+      .where(
+        and(
+          eq(dispatches.whistleId, last),
+          lte(dispatches.nextCheckAt, now),
+          notInArray(
+            dispatches.id,
+            rows.map((r) => r.dispatch.id),
+          ),
+        ),
+      )
+      .for("update", { of: dispatches, skipLocked: true });
+    rows.push(...rest);
+  }
   const notes = await db
     .select({ dispatchId: progressNotes.dispatchId, at: max(progressNotes.at) })
     .from(progressNotes)
@@ -46,8 +67,8 @@ export async function claimDueDispatches(db: DbOrTx, now: Date, limit: number): 
       ),
     )
     .groupBy(progressNotes.dispatchId);
-  const last = new Map(notes.map((n) => [n.dispatchId, n.at]));
-  return rows.map((r) => ({ ...r, lastProgressAt: last.get(r.dispatch.id) ?? null }));
+  const lastNote = new Map(notes.map((n) => [n.dispatchId, n.at]));
+  return rows.map((r) => ({ ...r, lastProgressAt: lastNote.get(r.dispatch.id) ?? null }));
 }
 
 /** The timing rules for a street's whistles of a type: the street's own row, else the district's, else defaults. */
