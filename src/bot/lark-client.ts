@@ -38,6 +38,8 @@ export interface LarkApi {
   buzz(messageId: string, channel: BuzzChannel, openIds: string[]): Promise<{ invalidOpenIds: string[] }>;
   chatMembers(chatId: string): Promise<{ openId: string; name: string }[]>;
   user(openId: string): Promise<{ openId: string; name: string } | null>;
+  /** The same client, adding these fields (outbox row, whistle) to its log lines. */
+  withLogFields?(fields: Record<string, unknown>): LarkApi;
 }
 
 export interface LarkClientOptions {
@@ -140,9 +142,11 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
     }
   }
 
-  return {
+  const api = (extra: Record<string, unknown>): LarkApi => ({
+    withLogFields: (more) => api({ ...extra, ...more }),
+
     async botInfo() {
-      const res = (await call("bot.info", {}, () =>
+      const res = (await call("bot.info", extra, () =>
         client.request({ method: "GET", url: "/open-apis/bot/v3/info" }),
       )) as { bot?: { open_id?: string; app_name?: string } };
       if (!res.bot?.open_id) throw new LarkApiError("bot.info: no open_id in the answer", -1, 200);
@@ -150,33 +154,39 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
     },
 
     async send(p) {
-      const res = await call<{ message_id?: string }>("im.message.create", { target: p.receiveId }, () =>
-        client.im.v1.message.create({
-          params: { receive_id_type: p.receiveIdType },
-          data: { receive_id: p.receiveId, msg_type: p.msgType, content: p.content, uuid: p.uuid },
-        }),
+      const res = await call<{ message_id?: string }>(
+        "im.message.create",
+        { ...extra, target: p.receiveId },
+        () =>
+          client.im.v1.message.create({
+            params: { receive_id_type: p.receiveIdType },
+            data: { receive_id: p.receiveId, msg_type: p.msgType, content: p.content, uuid: p.uuid },
+          }),
       );
       return { messageId: res.data?.message_id ?? "" };
     },
 
     async reply(p) {
-      const res = await call<{ message_id?: string }>("im.message.reply", { target: p.messageId }, () =>
-        client.im.v1.message.reply({
-          path: { message_id: p.messageId },
-          data: { content: p.content, msg_type: p.msgType, uuid: p.uuid, reply_in_thread: p.replyInThread },
-        }),
+      const res = await call<{ message_id?: string }>(
+        "im.message.reply",
+        { ...extra, target: p.messageId },
+        () =>
+          client.im.v1.message.reply({
+            path: { message_id: p.messageId },
+            data: { content: p.content, msg_type: p.msgType, uuid: p.uuid, reply_in_thread: p.replyInThread },
+          }),
       );
       return { messageId: res.data?.message_id ?? "" };
     },
 
     async patchCard(messageId, content) {
-      await call("im.message.patch", { target: messageId }, () =>
+      await call("im.message.patch", { ...extra, target: messageId }, () =>
         client.im.v1.message.patch({ path: { message_id: messageId }, data: { content } }),
       );
     },
 
     async cardUpdate(token, card) {
-      await call("interactive.card.update", {}, () =>
+      await call("interactive.card.update", extra, () =>
         client.request({
           method: "POST",
           url: "/open-apis/interactive/v1/card/update",
@@ -192,7 +202,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
         data: { user_id_list: openIds },
       };
       const op = `im.message.urgent_${channel}`;
-      const res = await call<{ invalid_user_id_list?: string[] }>(op, { target: messageId }, () =>
+      const res = await call<{ invalid_user_id_list?: string[] }>(op, { ...extra, target: messageId }, () =>
         channel === "app"
           ? client.im.v1.message.urgentApp(payload)
           : channel === "sms"
@@ -210,7 +220,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
           items?: { member_id?: string; name?: string }[];
           page_token?: string;
           has_more?: boolean;
-        }>("im.chat.members", { target: chatId, page }, () =>
+        }>("im.chat.members", { ...extra, target: chatId, page }, () =>
           client.im.v1.chatMembers.get({
             path: { chat_id: chatId },
             params: { member_id_type: "open_id", page_size: 100, page_token: pageToken },
@@ -227,8 +237,11 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
 
     async user(openId) {
       try {
-        const res = await call<{ user?: { open_id?: string; name?: string } }>("contact.user.get", {}, () =>
-          client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: "open_id" } }),
+        const res = await call<{ user?: { open_id?: string; name?: string } }>(
+          "contact.user.get",
+          extra,
+          () =>
+            client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: "open_id" } }),
         );
         const u = res.data?.user;
         return u?.open_id ? { openId: u.open_id, name: u.name ?? "" } : null;
@@ -237,5 +250,6 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
         throw err;
       }
     },
-  };
+  });
+  return api({});
 }

@@ -208,7 +208,9 @@ export class OutboxWorker {
 
     try {
       let resultId: string | null = null;
-      const lark = this.o.lark;
+      const lark =
+        this.o.lark.withLogFields?.({ outbox: row.id, whistle_id: row.whistleId ?? undefined }) ??
+        this.o.lark;
       switch (m.kind) {
         case "send":
           resultId = (
