@@ -54,6 +54,22 @@ export async function processEvent(event: LarkEvent, deps: PipelineDeps): Promis
 const nextMacrotask: (fn: () => void) => void =
   typeof globalThis.setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
+/** Card callbacks name their whistle (`w`) and dispatch (`d`): the order their locks are taken in. */
+function lockKey(e: LarkEvent): [number, number] {
+  if (e.kind !== "card_action") return [0, 0];
+  return [Number(e.value.w) || 0, Number(e.value.d) || 0];
+}
+
+const byLockKey = (a: { key: [number, number]; i: number }, b: { key: [number, number]; i: number }) =>
+  a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.i - b.i;
+
+/** Deadlock (40P01) or serialization failure (40001): safe to retry, nothing was committed. */
+function isTransient(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  const code = e?.cause?.code ?? e?.code;
+  return code === "40P01" || code === "40001";
+}
+
 interface Pending {
   event: LarkEvent;
   run: Extract<Match, { kind: "run" }>["run"];
@@ -105,7 +121,7 @@ export class EventCommitter {
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(batch: Pending[], attempt = 1): Promise<void> {
     let results: PipelineResult[];
     let wrote = 0;
     try {
@@ -116,6 +132,11 @@ export class EventCommitter {
       });
     } catch (err) {
       if (batch.length === 1) {
+        if (isTransient(err) && attempt < 4) {
+          // A deadlock or serialization failure: nothing was committed; try again shortly.
+          await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
+          return this.commit(batch, attempt + 1);
+        }
         (batch[0] as Pending).reject(err);
         return;
       }
@@ -123,7 +144,7 @@ export class EventCommitter {
         size: batch.length,
         error: err,
       });
-      await Promise.all(batch.map((p) => this.commit([p])));
+      for (const p of batch) await this.commit([p]);
       return;
     }
     for (const [i, p] of batch.entries()) {
@@ -160,14 +181,17 @@ export class EventCommitter {
       .returning({ eventId: inboundEvents.eventId });
     const freshIds = new Set(fresh.map((f) => f.eventId));
     const out = new OutboxWriter(tx, now);
-    const results: PipelineResult[] = [];
+    const results: PipelineResult[] = new Array(batch.length);
     const later: { index: number; answer: Deferred }[] = [];
     const memo = batchMemo();
     const seen = new Set<string>();
-    for (const p of batch) {
+    // Handlers take row locks in the order whistle → dispatch; running the batch in that order too
+    // keeps concurrent batches from waiting on each other in a circle (deadlock).
+    const order = batch.map((p, i) => ({ p, i, key: lockKey(p.event) })).sort(byLockKey);
+    for (const { p, i } of order) {
       // The same event twice in one batch: the insert kept one row; only the first copy runs.
       if (!freshIds.has(p.event.eventId) || seen.has(p.event.eventId)) {
-        results.push({ status: "duplicate" });
+        results[i] = { status: "duplicate" };
         continue;
       }
       seen.add(p.event.eventId);
@@ -182,12 +206,12 @@ export class EventCommitter {
         tz: this.o.tz,
         batch: memo,
       });
-      if (answer && "deferred" in answer) later.push({ index: results.length, answer });
-      results.push({
+      if (answer && "deferred" in answer) later.push({ index: i, answer });
+      results[i] = {
         status: "processed",
         handled: true,
         answer: answer && "deferred" in answer ? undefined : answer,
-      });
+      };
     }
     // Answers that render what the whole batch changed: after every handler ran.
     for (const { index, answer } of later) {

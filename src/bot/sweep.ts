@@ -12,7 +12,6 @@ import { timeline } from "../db/schema";
 import {
   type DeadlinePolicy,
   type DispatchClock,
-  type Due,
   dueActions,
   minutesLate,
   nextCheckAt,

@@ -170,7 +170,7 @@ describe("department card", () => {
     const w = whistle();
     const c = check(renderDepartmentCard(w, w.dispatches[0] as DispatchView, bj("14:05"), TZ), true);
     const [report] = buttons(c);
-    expect(actions(c)).toEqual([{ action: "report_in", d: 1 }]);
+    expect(actions(c)).toEqual([{ action: "report_in", d: 1, w: w.id }]);
     expect(report).toMatchObject({ type: "primary_filled", width: "fill", size: "large" });
     expect(report?.text).toMatchObject({ content: expect.stringContaining("报到") });
     const text = markdown(c);
@@ -191,7 +191,7 @@ describe("department card", () => {
       true,
     );
     expect(markdown(c)).toContain("还剩11分钟");
-    expect(actions(c)).toEqual([{ action: "report_in", d: 2 }]);
+    expect(actions(c)).toEqual([{ action: "report_in", d: 2, w: w.id }]);
   });
 
   it("overdue: 超时 in red with minutes late, escalation shown, still reportable", () => {
@@ -206,7 +206,7 @@ describe("department card", () => {
     expect(text).toContain("时限 14:35");
     expect(text).toContain("已上报督办1次");
     expect(tagTexts(c)).toEqual(["超时:red"]);
-    expect(actions(c)).toEqual([{ action: "report_in", d: 3 }]);
+    expect(actions(c)).toEqual([{ action: "report_in", d: 3, w: w.id }]);
   });
 
   it("overdue by the sweep's mark even a moment before the deadline by the render clock", () => {
@@ -223,9 +223,9 @@ describe("department card", () => {
     expect(text).toContain("✅ **已报到**：<at id=ou_ga1></at> 14:12（用时7分钟）");
     expect(text).not.toContain("迟到");
     expect(actions(c)).toEqual([
-      { action: "report_in", d: 2 },
-      { action: "on_site", d: 2 },
-      { action: "progress", d: 2 },
+      { action: "report_in", d: 2, w: w.id },
+      { action: "on_site", d: 2, w: w.id },
+      { action: "progress", d: 2, w: w.id },
     ]);
     const progress = formNamed(c, "progress");
     const note = components(progress).find((e) => e.tag === "input");
@@ -659,5 +659,59 @@ describe("kit.form with several submits", () => {
       ],
     );
     expect(buttons(two).map((b) => b.name)).toEqual(["g_submit", "g_submit_2"]);
+  });
+});
+
+describe("department card size", () => {
+  it("names 20 colleagues and counts the rest, so 1000 taps still fit Lark's 30 KB", async () => {
+    const { renderDepartmentCard } = await import("../../src/bot/cards/department-card");
+    const base = new Date("2026-11-27T06:00:00Z");
+    const reporters = Array.from({ length: 1000 }, (_, i) => ({
+      openId: `ou_${String(i).padStart(32, "0")}`,
+      at: new Date(base.getTime() + 60_000 + i),
+    }));
+    const d = {
+      id: 1,
+      department: { id: 10, name: "城管执法队" },
+      chatId: "oc_cg",
+      cardMessageId: "om_1",
+      state: "reported" as const,
+      deadlineAt: new Date(base.getTime() + 30 * 60_000),
+      reportedAt: reporters[0]?.at ?? base,
+      reportedBy: reporters[0]?.openId ?? "",
+      lateMinutes: null,
+      reporters,
+      onSiteAt: null,
+      onSiteBy: null,
+      overdueAt: null,
+      escalationCount: 0,
+      progress: [],
+    };
+    const w = {
+      id: 1,
+      code: "W261127-01",
+      type: "emergency" as const,
+      matter: "南小街5号燃气泄漏",
+      place: null,
+      street: { id: 1, name: "朝阳门街道", chatId: "oc_s" },
+      whistlerOpenId: "ou_official",
+      status: "open" as const,
+      limitMinutes: 30,
+      createdAt: base,
+      deadlineAt: d.deadlineAt,
+      resolvedAt: null,
+      resolvedBy: null,
+      resolution: null,
+      cancelledAt: null,
+      cancelledBy: null,
+      cancelReason: null,
+      summaryMessageId: null,
+      dispatches: [d],
+    };
+    const card = renderDepartmentCard(w, d, new Date(base.getTime() + 5 * 60_000), "Asia/Shanghai");
+    expect(lintCard(card)).toEqual([]);
+    const json = JSON.stringify(card);
+    expect(new TextEncoder().encode(json).length).toBeLessThan(30 * 1024);
+    expect(json).toContain("共 999 人");
   });
 });

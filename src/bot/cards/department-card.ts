@@ -17,6 +17,9 @@ import {
   when,
 } from "./whistle-parts";
 
+/** Colleagues named on the card; the rest are counted. */
+const MAX_NAMED_COLLEAGUES = 20;
+
 /**
  * The card in a summoned department's card group (派单卡片): what, where, who whistled, the deadline, and the
  * big 报到 button. After the first report-in: who reported and when, colleagues who tapped too, 到场 and a
@@ -24,7 +27,8 @@ import {
  * whistle is resolved or cancelled, the card shows the final state and no buttons.
  *
  * Callbacks: `{ action: "report_in", d }`, `{ action: "on_site", d }`, form `progress` (input `note`) with
- * `{ action: "progress", d }` — `d` is the dispatch id.
+ * `{ action: "progress", d }` — `d` is the dispatch id; each value also carries `w`, the whistle id,
+ * so concurrent transactions can take their locks in one order (whistle, then dispatch).
  */
 export function renderDepartmentCard(w: WhistleView, d: DispatchView, now: Date, tz: string): Card {
   const open = w.status === "open";
@@ -37,7 +41,7 @@ export function renderDepartmentCard(w: WhistleView, d: DispatchView, now: Date,
       els.push(
         button(
           "✋ 报到",
-          { action: "report_in", d: d.id },
+          { action: "report_in", d: d.id, w: w.id },
           {
             type: "primary_filled",
             width: "fill",
@@ -55,9 +59,13 @@ export function renderDepartmentCard(w: WhistleView, d: DispatchView, now: Date,
   if (d.progress.length) els.push(md(progressLines(d, now, tz)));
 
   if (open && d.state !== "pending") {
-    const row: Element[][] = [[button("✋ 我也报到", { action: "report_in", d: d.id }, { width: "fill" })]];
+    const row: Element[][] = [
+      [button("✋ 我也报到", { action: "report_in", d: d.id, w: w.id }, { width: "fill" })],
+    ];
     if (d.state === "reported") {
-      row.push([button("📍 到场", { action: "on_site", d: d.id }, { type: "primary", width: "fill" })]);
+      row.push([
+        button("📍 到场", { action: "on_site", d: d.id, w: w.id }, { type: "primary", width: "fill" }),
+      ]);
     }
     els.push(...(row.length > 1 ? [columns(row)] : row.flat()));
     els.push(
@@ -70,7 +78,7 @@ export function renderDepartmentCard(w: WhistleView, d: DispatchView, now: Date,
             required: true,
           }),
         ],
-        { label: "💬 报进展", value: { action: "progress", d: d.id }, type: "primary" },
+        { label: "💬 报进展", value: { action: "progress", d: d.id, w: w.id }, type: "primary" },
       ),
     );
   }
@@ -124,9 +132,12 @@ function reportLines(w: WhistleView, d: DispatchView, now: Date, tz: string): st
     `✅ **已报到**：${by}${time}${took !== null ? `（用时${duration(took)}）` : ""}${late ? ` ${red(late)}` : ""}`,
   );
   // Everyone who tapped after the department's report-in (reporters[0] is that report-in).
+  // The first few by name, then a count: a card must stay under Lark's 30 KB however many tap.
   const others = d.reporters.filter((r) => r.openId !== d.reportedBy);
   if (others.length) {
-    lines.push(`🙋 **也已报到**：${others.map((r) => `${at(r.openId)} ${when(r.at, now, tz)}`).join("、")}`);
+    const shown = others.slice(0, MAX_NAMED_COLLEAGUES).map((r) => `${at(r.openId)} ${when(r.at, now, tz)}`);
+    const more = others.length - shown.length;
+    lines.push(`🙋 **也已报到**：${shown.join("、")}${more > 0 ? ` 等，共 ${others.length} 人` : ""}`);
   }
   if (d.state === "on_site") {
     const who = d.onSiteBy ? `${at(d.onSiteBy)} ` : "";

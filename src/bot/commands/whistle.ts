@@ -59,17 +59,17 @@ async function formCard(
 
 /** Department names as typed (with "1+4") → units, or the sentences saying what is wrong. */
 async function departmentsFor(ctx: BaseContext, street: StreetHere, names: string[]) {
-  const problems: string[] = [];
   const units: Unit[] = [];
-  for (const name of names) {
-    if (name === "1+4") {
-      const forces = await forceSetOf(ctx.tx, street.unit.id);
-      if (forces.length === 0)
-        problems.push(`${street.unit.name}还没有设置“1+4”力量（管理员可在本群发送 /一加四 …）。`);
-      units.push(...forces);
-      continue;
-    }
-    const r = await resolveDepartments(ctx.tx, [name]);
+  const problems: string[] = [];
+  if (names.includes("1+4")) {
+    const forces = await forceSetOf(ctx.tx, street.unit.id);
+    if (forces.length === 0)
+      problems.push(`${street.unit.name}还没有设置“1+4”力量（管理员可在本群发送 /一加四 …）。`);
+    units.push(...forces);
+  }
+  const typed = names.filter((n) => n !== "1+4");
+  if (typed.length > 0) {
+    const r = await resolveDepartments(ctx.tx, typed); // one directory lookup for all the names
     units.push(...r.found);
     problems.push(...r.problems);
   }

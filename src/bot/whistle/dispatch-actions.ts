@@ -8,6 +8,7 @@ import {
   lockWhistle,
   updateDispatch,
   type WhistleRow,
+  whistleIdOfDispatch,
   whistleView,
 } from "../../db/queries/whistles";
 import { units } from "../../db/schema";
@@ -37,10 +38,14 @@ const gone: CallbackAnswer = {
 async function load(ctx: ActionContext): Promise<Loaded | undefined> {
   const dispatchId = Number(ctx.event.value.d);
   if (!Number.isInteger(dispatchId)) return undefined;
+  // Locks in one order everywhere — the whistle, then its dispatch — so concurrent taps and a
+  // resolve never wait on each other in a circle. Cards carry the whistle id (`w`); older ones not.
+  const whistleId = Number(ctx.event.value.w) || (await whistleIdOfDispatch(ctx.tx, dispatchId));
+  if (!whistleId) return undefined;
+  const whistle = await lockWhistle(ctx.tx, whistleId, "share");
   const dispatch = await lockDispatch(ctx.tx, dispatchId);
-  if (!dispatch) return undefined;
-  const whistle = await lockWhistle(ctx.tx, dispatch.whistleId, "share");
-  return whistle ? { dispatch, whistle } : undefined;
+  if (!whistle || !dispatch || dispatch.whistleId !== whistle.id) return undefined;
+  return { dispatch, whistle };
 }
 
 /** Staff of the department only; the refusal names the department and who may do it. */

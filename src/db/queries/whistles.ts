@@ -237,6 +237,14 @@ export async function lockWhistle(
   return row;
 }
 
+export async function whistleIdOfDispatch(db: DbOrTx, dispatchId: number): Promise<number | undefined> {
+  const [row] = await db
+    .select({ w: dispatches.whistleId })
+    .from(dispatches)
+    .where(eq(dispatches.id, dispatchId));
+  return row?.w;
+}
+
 /** Lock a dispatch row; returns it with its whistle id. */
 export async function lockDispatch(db: DbOrTx, id: number): Promise<DispatchRow | undefined> {
   const [row] = await db.select().from(dispatches).where(eq(dispatches.id, id)).for("update");
