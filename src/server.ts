@@ -1,17 +1,13 @@
 /**
  * The Node entry: read the environment, open the database (PGlite in DATA_DIR unless
- * DATABASE_URL is set), migrate, serve HTTP, shut down cleanly on SIGTERM/SIGINT.
+ * DATABASE_URL is set), migrate, serve HTTP, sweep deadlines, shut down cleanly on SIGTERM/SIGINT.
  */
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createLarkClient } from "./bot/lark-client";
 import { LarkRuntime } from "./bot/runtime";
 import { loadConfig } from "./config";
 import type { Database } from "./db/database";
-import { migrateDatabase } from "./db/migrate";
-import { openPglite } from "./db/pglite";
-import { openPostgres } from "./db/postgres";
+import { openConfiguredDatabase, openFailure } from "./db/open";
 import { seedEnvAdmins } from "./db/queries/admins";
 import { createApp } from "./handlers/app";
 import { type LongConnection, startLongConnection } from "./handlers/long-connection";
@@ -27,25 +23,11 @@ if (!loaded.ok) {
 }
 const config = loaded.config;
 
-async function openDatabase(): Promise<Database> {
-  if (config.databaseUrl) {
-    const database = openPostgres(config.databaseUrl);
-    await migrateDatabase(database, config.databaseUrl);
-    return database;
-  }
-  const dir = resolve(config.dataDir, "pglite");
-  mkdirSync(dir, { recursive: true });
-  const database = await openPglite(dir);
-  await migrateDatabase(database);
-  return database;
-}
-
 let database: Database;
 try {
-  database = await openDatabase();
+  database = await openConfiguredDatabase(config);
 } catch (err) {
-  const where = config.databaseUrl ? "DATABASE_URL" : `DATA_DIR (${config.dataDir})`;
-  console.error(`database: cannot open or migrate ${where}: ${err instanceof Error ? err.message : err}`);
+  console.error(openFailure(config, err));
   process.exit(1);
 }
 await seedEnvAdmins(database.db, config.admins);

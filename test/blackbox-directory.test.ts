@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
 import { type FakeLark, type PushTarget, startFakeLark } from "./support/fake-lark";
-import { ENCRYPT_KEY, VERIFICATION_TOKEN } from "./support/harness";
+import { ENCRYPT_KEY, larkEnv, VERIFICATION_TOKEN } from "./support/harness";
 import { freePort, runServer, type ServerProcess, waitForHealth } from "./support/server-process";
 
 /**
@@ -25,11 +25,7 @@ beforeAll(async () => {
   server = runServer({
     PORT: String(port),
     DATA_DIR: dataDir,
-    LARK_APP_ID: fake.appId,
-    LARK_APP_SECRET: fake.appSecret,
-    LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
-    LARK_ENCRYPT_KEY: ENCRYPT_KEY,
-    LARK_DOMAIN: fake.url,
+    ...larkEnv(fake),
     WHISTLE_ADMINS: ADMIN,
   });
   await waitForHealth(server);

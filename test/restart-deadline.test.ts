@@ -2,15 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../src/db/database";
 import { openPglite } from "../src/db/pglite";
 import { openPostgres } from "../src/db/postgres";
 import { cardText } from "./support/cards";
-import { withDatabase } from "./support/db";
+import { throwawayDatabase } from "./support/db";
 import { type FakeLark, type PushTarget, startFakeLark } from "./support/fake-lark";
-import { ENCRYPT_KEY, VERIFICATION_TOKEN } from "./support/harness";
+import { ENCRYPT_KEY, larkEnv, VERIFICATION_TOKEN } from "./support/harness";
 import { freePort, runServer, type ServerProcess, waitForHealth } from "./support/server-process";
 
 /**
@@ -23,7 +22,7 @@ const CRON_SECRET = "restart-test-cron-secret-0123456789";
 let fake: FakeLark;
 let dataDir: string;
 let databaseUrl: string | undefined;
-let dbName: string | undefined;
+let throwaway: Awaited<ReturnType<typeof throwawayDatabase>>;
 let server: ServerProcess | undefined;
 let port: number;
 
@@ -31,35 +30,21 @@ beforeAll(async () => {
   fake = await startFakeLark();
   dataDir = mkdtempSync(join(tmpdir(), "whistle-deadline-"));
   port = await freePort();
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (serverUrl) {
-    dbName = `whistle_dl_${process.pid}_${Date.now().toString(36)}`;
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${dbName}"`);
-    await admin.end();
-    databaseUrl = withDatabase(serverUrl, dbName);
-  }
+  throwaway = await throwawayDatabase("whistle_dl");
+  databaseUrl = throwaway.url;
 });
 afterAll(async () => {
   await server?.stop("SIGKILL");
   await fake.close();
   rmSync(dataDir, { recursive: true, force: true });
-  if (process.env.TEST_DATABASE_URL && dbName) {
-    const admin = postgres(process.env.TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
-    await admin.end();
-  }
+  await throwaway.drop();
 });
 
 async function start() {
   const env: Record<string, string> = {
     PORT: String(port),
     DATA_DIR: dataDir,
-    LARK_APP_ID: fake.appId,
-    LARK_APP_SECRET: fake.appSecret,
-    LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
-    LARK_ENCRYPT_KEY: ENCRYPT_KEY,
-    LARK_DOMAIN: fake.url,
+    ...larkEnv(fake),
     WHISTLE_ADMINS: ADMIN,
     CRON_SECRET,
   };

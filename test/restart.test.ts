@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { withDatabase } from "./support/db";
+import { throwawayDatabase } from "./support/db";
 import { type FakeLark, startFakeLark } from "./support/fake-lark";
-import { ENCRYPT_KEY, VERIFICATION_TOKEN } from "./support/harness";
+import { ENCRYPT_KEY, larkEnv, VERIFICATION_TOKEN } from "./support/harness";
 import { freePort, runServer, type ServerProcess, waitForHealth } from "./support/server-process";
 
 /**
@@ -15,20 +14,14 @@ import { freePort, runServer, type ServerProcess, waitForHealth } from "./suppor
 let fake: FakeLark;
 let dataDir: string;
 let databaseUrl: string | undefined;
-let dbName: string | undefined;
+let throwaway: Awaited<ReturnType<typeof throwawayDatabase>>;
 const servers: ServerProcess[] = [];
 
 beforeAll(async () => {
   fake = await startFakeLark();
   dataDir = mkdtempSync(join(tmpdir(), "whistle-restart-"));
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (serverUrl) {
-    dbName = `whistle_restart_${process.pid}_${Date.now().toString(36)}`;
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${dbName}"`);
-    await admin.end();
-    databaseUrl = withDatabase(serverUrl, dbName);
-  }
+  throwaway = await throwawayDatabase("whistle_restart");
+  databaseUrl = throwaway.url;
 });
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop("SIGKILL");
@@ -36,23 +29,14 @@ afterEach(async () => {
 afterAll(async () => {
   await fake.close();
   rmSync(dataDir, { recursive: true, force: true });
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (serverUrl && dbName) {
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
-    await admin.end();
-  }
+  await throwaway.drop();
 });
 
 async function start(port: number) {
   const env: Record<string, string> = {
     PORT: String(port),
     DATA_DIR: dataDir,
-    LARK_APP_ID: fake.appId,
-    LARK_APP_SECRET: fake.appSecret,
-    LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
-    LARK_ENCRYPT_KEY: ENCRYPT_KEY,
-    LARK_DOMAIN: fake.url,
+    ...larkEnv(fake),
   };
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const s = runServer(env);

@@ -213,10 +213,13 @@ export class EventCommitter {
         answer: answer && "deferred" in answer ? undefined : answer,
       };
     }
-    // Answers that render what the whole batch changed: after every handler ran.
-    for (const { index, answer } of later) {
-      results[index] = { status: "processed", handled: true, answer: await answer.deferred() };
-    }
+    // Answers that render what the whole batch changed: after every handler ran, started together
+    // so what they load can be loaded once for all of them.
+    await Promise.all(
+      later.map(async ({ index, answer }) => {
+        results[index] = { status: "processed", handled: true, answer: await answer.deferred() };
+      }),
+    );
     const wrote = out.written;
     await out.flush();
     return { results, wrote };

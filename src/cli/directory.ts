@@ -4,13 +4,10 @@
  * admins. Opens the same database the server does (DATABASE_URL, else PGlite in DATA_DIR/pglite).
  * With PGlite, stop the server first: one process at a time may open its data directory.
  */
-import { mkdirSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { loadConfig } from "../config";
 import type { Database } from "../db/database";
-import { migrateDatabase } from "../db/migrate";
-import { openPglite } from "../db/pglite";
-import { openPostgres } from "../db/postgres";
+import { openConfiguredDatabase, openFailure } from "../db/open";
 import { exportDirectory } from "../directory/export";
 import { importDirectory } from "../directory/import";
 import { formatReport } from "../directory/report";
@@ -53,25 +50,11 @@ if (!loaded.ok) {
 }
 const config = loaded.config;
 
-async function openDatabase(): Promise<Database> {
-  if (config.databaseUrl) {
-    const database = openPostgres(config.databaseUrl, { max: 2 });
-    await migrateDatabase(database, config.databaseUrl);
-    return database;
-  }
-  const dir = resolve(config.dataDir, "pglite");
-  mkdirSync(dir, { recursive: true });
-  const database = await openPglite(dir);
-  await migrateDatabase(database);
-  return database;
-}
-
 let database: Database;
 try {
-  database = await openDatabase();
+  database = await openConfiguredDatabase(config, { poolSize: 2 });
 } catch (err) {
-  const where = config.databaseUrl ? "DATABASE_URL" : `DATA_DIR (${config.dataDir})`;
-  fail(`database: cannot open or migrate ${where}: ${err instanceof Error ? err.message : err}`);
+  fail(openFailure(config, err));
 }
 
 let code = 0;

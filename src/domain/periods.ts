@@ -4,6 +4,7 @@
  * Pure: Intl with an explicit `timeZone` only, never the process zone or Date's local getters, so
  * the result is the same whatever `TZ` the server runs with.
  */
+import { wallClock } from "./time";
 
 export type PeriodSpec =
   | "today"
@@ -78,34 +79,10 @@ const key = (p: PlainDate) =>
 /** 0 = Monday … 6 = Sunday. */
 const weekday = (p: PlainDate) => (new Date(Date.UTC(p.y, p.m - 1, p.d)).getUTCDay() + 6) % 7;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** The wall clock in `tz` at an instant (to the second). */
 function wall(ms: number, tz: string) {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    });
-    formatters.set(tz, f);
-  }
-  const p: Record<string, number> = {};
-  for (const x of f.formatToParts(new Date(ms))) if (x.type !== "literal") p[x.type] = Number(x.value);
-  return {
-    y: p.year ?? 0,
-    m: p.month ?? 1,
-    d: p.day ?? 1,
-    h: (p.hour ?? 0) % 24,
-    mi: p.minute ?? 0,
-    s: p.second ?? 0,
-  };
+  const w = wallClock(new Date(ms), tz);
+  return { y: w.year, m: w.month, d: w.day, h: w.hour, mi: w.minute, s: w.second };
 }
 
 /** The calendar day in `tz` at an instant. */

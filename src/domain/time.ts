@@ -6,7 +6,17 @@
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function parts(date: Date, tz: string): Record<string, string> {
+/** The wall clock in `tz` at an instant, to the second, as numbers. */
+export interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+export function wallClock(date: Date, tz: string): WallClock {
   let f = formatters.get(tz);
   if (!f) {
     f = new Intl.DateTimeFormat("en-US", {
@@ -16,13 +26,34 @@ function parts(date: Date, tz: string): Record<string, string> {
       day: "2-digit",
       hour: "2-digit",
       minute: "2-digit",
+      second: "2-digit",
       hourCycle: "h23",
     });
     formatters.set(tz, f);
   }
-  const out: Record<string, string> = {};
-  for (const p of f.formatToParts(date)) out[p.type] = p.value;
-  return out;
+  const p: Record<string, number> = {};
+  for (const x of f.formatToParts(date)) if (x.type !== "literal") p[x.type] = Number(x.value);
+  return {
+    year: p.year ?? 0,
+    month: p.month ?? 1,
+    day: p.day ?? 1,
+    hour: (p.hour ?? 0) % 24,
+    minute: p.minute ?? 0,
+    second: p.second ?? 0,
+  };
+}
+
+const two = (n: number) => String(n).padStart(2, "0");
+
+function parts(date: Date, tz: string) {
+  const w = wallClock(date, tz);
+  return {
+    year: String(w.year),
+    month: two(w.month),
+    day: two(w.day),
+    hour: two(w.hour),
+    minute: two(w.minute),
+  };
 }
 
 /** "14:05" */

@@ -61,3 +61,26 @@ const tableNames = (Object.values(schema) as unknown[])
 export async function resetDatabase(database: Database): Promise<void> {
   await database.db.execute(sql.raw(`truncate ${tableNames.join(", ")} restart identity cascade`));
 }
+
+/**
+ * For tests that run the server as a process: with TEST_DATABASE_URL, a database of its own on
+ * that server (created now, dropped by `drop`); without, `url` is undefined and the server uses PGlite.
+ */
+export async function throwawayDatabase(
+  prefix: string,
+): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) return { url: undefined, drop: async () => {} };
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  await admin.end();
+  return {
+    url: withDatabase(serverUrl, name),
+    async drop() {
+      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists "${name}" with (force)`);
+      await a.end();
+    },
+  };
+}

@@ -82,3 +82,14 @@ export async function larkHarness(opts: HarnessOptions = {}): Promise<Harness> {
     },
   };
 }
+
+/** The environment that points a real server process at a fake Lark (webhook mode, encrypted). */
+export function larkEnv(fake: FakeLark): Record<string, string> {
+  return {
+    LARK_APP_ID: fake.appId,
+    LARK_APP_SECRET: fake.appSecret,
+    LARK_VERIFICATION_TOKEN: VERIFICATION_TOKEN,
+    LARK_ENCRYPT_KEY: ENCRYPT_KEY,
+    LARK_DOMAIN: fake.url,
+  };
+}

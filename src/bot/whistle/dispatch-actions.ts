@@ -9,13 +9,13 @@ import {
   updateDispatch,
   type WhistleRow,
   whistleIdOfDispatch,
-  whistleView,
 } from "../../db/queries/whistles";
 import { units } from "../../db/schema";
 import { can } from "../../domain/permissions";
 import { addProgress, closedReason, markOnSite, reportInTiming } from "../../domain/whistle";
 import { renderDepartmentCard } from "../cards/department-card";
 import type { ActionContext, Bot, CallbackAnswer, Deferred } from "../router";
+import { batchWhistles } from "./loader";
 import { publishCards } from "./publish";
 import { memberOfUnit } from "./roles";
 
@@ -79,7 +79,9 @@ function answer(
   const whistleId = l.whistle.id;
   return {
     deferred: async () => {
-      const w = await ctx.batch.once(`view:${whistleId}`, () => whistleView(ctx.tx, whistleId));
+      const w = await ctx.batch.once(`view:${whistleId}`, async () =>
+        (await batchWhistles(ctx)).load(whistleId),
+      );
       if (!w) return { toast };
       if (summaryChanged) {
         await ctx.batch.once(`summary:${whistleId}`, async () =>
