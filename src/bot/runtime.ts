@@ -6,7 +6,7 @@ import type { DrainReport } from "./outbox-worker";
 import { type GuardFn, OutboxWorker, type RecordHook } from "./outbox-worker";
 import { EventCommitter, type PipelineDeps } from "./pipeline";
 import type { Bot } from "./router";
-import { type SweepReport, sweepDeadlines } from "./sweep";
+import { type SweepReport, sweepDeadlines, sweepRatingReminders } from "./sweep";
 import { cardHooks } from "./whistle/publish";
 
 /** Delivery-time conditions: a reminder, buzz or escalation is dropped once it no longer applies. */
@@ -84,10 +84,14 @@ export class LarkRuntime {
    * One sweep: act on every due reminder, deadline, escalation and progress ask, then deliver the
    * outbox. Safe to run repeatedly and from several processes at once.
    */
-  async sweep(now = this.now()): Promise<{ deadlines: SweepReport; outbox: DrainReport }> {
-    const deadlines = await sweepDeadlines(now, { db: this.o.db, log: this.o.log, tz: this.pipeline.tz });
+  async sweep(
+    now = this.now(),
+  ): Promise<{ deadlines: SweepReport; ratingReminders: number; outbox: DrainReport }> {
+    const opts = { db: this.o.db, log: this.o.log, tz: this.pipeline.tz };
+    const deadlines = await sweepDeadlines(now, opts);
+    const ratingReminders = await sweepRatingReminders(now, opts);
     const outbox = await this.worker.drain();
-    return { deadlines, outbox };
+    return { deadlines, ratingReminders, outbox };
   }
 
   /** Learn the bot's open_id (GET /open-apis/bot/v3/info). Until then, any bot mention counts as ours. */

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/database";
 import {
   claimDueDispatches,
@@ -7,8 +7,9 @@ import {
   dutyByDepartment,
   oversightChats,
 } from "../db/queries/deadlines";
+import { ratingsOf, unratedToRemind } from "../db/queries/ratings";
 import { whistleViews } from "../db/queries/whistles";
-import { timeline } from "../db/schema";
+import { timeline, whistles } from "../db/schema";
 import {
   type DeadlinePolicy,
   type DispatchClock,
@@ -16,12 +17,13 @@ import {
   minutesLate,
   nextCheckAt,
 } from "../domain/deadlines";
+import { RATING_REMINDER_AFTER_MS } from "../domain/rating";
 import { TYPE_LABEL } from "../domain/whistle";
 import type { Logger } from "../log";
 import { renderEscalationCard } from "./cards/escalation-card";
 import type { BuzzChannel } from "./lark-client";
 import { OutboxWriter } from "./outbox";
-import { dispatchCardRef, publishCards } from "./whistle/publish";
+import { dispatchCardRef, publishCards, summaryCardRef } from "./whistle/publish";
 
 /**
  * sweep(now): find the dispatches whose next check is due — reminders, deadlines, repeat
@@ -229,4 +231,32 @@ async function sweepChunk(
   report.outbox += out.written;
   await out.flush();
   return rows.length;
+}
+
+/**
+ * Resolved whistles still not fully rated a day later: remind the street once, under its summary
+ * card. Claimed with SKIP LOCKED and marked, so concurrent or repeated sweeps remind once.
+ */
+export async function sweepRatingReminders(now: Date, o: SweepOptions): Promise<number> {
+  return o.db.transaction(async (tx) => {
+    const ids = await unratedToRemind(tx, new Date(now.getTime() - RATING_REMINDER_AFTER_MS));
+    if (ids.length === 0) return 0;
+    const out = new OutboxWriter(tx, now);
+    const views = await whistleViews(tx, ids);
+    const rated = await ratingsOf(
+      tx,
+      views.flatMap((w) => w.dispatches.map((d) => d.id)),
+    );
+    for (const w of views) {
+      const missing = w.dispatches.filter((d) => !rated.has(d.id)).map((d) => d.department.name);
+      out.replyText(
+        { messageId: summaryCardRef(w), chatId: w.street.chatId },
+        `⭐ ${w.code}「${w.matter}」办结已满一天，还有 ${missing.join("、")} 未评价。请在评价卡片上评价（评价计入部门考核）。`,
+        { whistleId: w.id },
+      );
+    }
+    await tx.update(whistles).set({ ratingRemindedAt: now }).where(inArray(whistles.id, ids));
+    await out.flush();
+    return ids.length;
+  });
 }

@@ -9,6 +9,7 @@ import { registerWhistle } from "./commands/whistle";
 import { Bot } from "./router";
 import { registerCloseActions } from "./whistle/close-actions";
 import { registerDispatchActions } from "./whistle/dispatch-actions";
+import { registerRateAction } from "./whistle/rate-action";
 
 /** The product's bot: every command, action and event handler, registered on one router. */
 export function createWhistleBot(): Bot {
@@ -18,6 +19,7 @@ export function createWhistleBot(): Bot {
   registerStatus(bot);
   registerDispatchActions(bot);
   registerCloseActions(bot);
+  registerRateAction(bot);
   registerBind(bot);
   registerSettings(bot);
   registerAdmins(bot);

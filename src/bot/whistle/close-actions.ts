@@ -4,9 +4,10 @@ import { addTimeline, lockWhistle, updateWhistle, whistleView } from "../../db/q
 import { dispatches, timeline, units } from "../../db/schema";
 import { can } from "../../domain/permissions";
 import { cancel, closedReason, pendingDispatches, resolve, TYPE_LABEL } from "../../domain/whistle";
+import { renderRatingCard } from "../cards/rating-card";
 import { renderSummaryCard } from "../cards/summary-card";
 import type { ActionContext, Bot, CallbackAnswer } from "../router";
-import { dispatchCardRef, publish } from "./publish";
+import { dispatchCardRef, publish, summaryCardRef } from "./publish";
 import { memberOfUnit } from "./roles";
 
 /**
@@ -74,7 +75,15 @@ async function close(ctx: ActionContext, kind: "resolve" | "cancel"): Promise<Ca
   await addTimeline(ctx.tx, w.id, ctx.now, [
     { kind: kind === "resolve" ? "resolved" : "cancelled", actorOpenId: who, data: { text: outcome.text } },
   ]);
-  await publish(ctx.tx, ctx.out, w.id, ctx.now, ctx.tz, { exceptSummary: true });
+  const fresh = await publish(ctx.tx, ctx.out, w.id, ctx.now, ctx.tz, { exceptSummary: true });
+  if (kind === "resolve") {
+    // The street rates each department (评价权): the rating card follows the summary.
+    ctx.out.replyCard(
+      { messageId: summaryCardRef(fresh), chatId: fresh.street.chatId },
+      renderRatingCard(fresh, new Map(), ctx.now, ctx.tz),
+      { whistleId: w.id },
+    );
+  }
   return summaryAnswer(ctx, w.id, {
     type: "success",
     content: kind === "resolve" ? `${w.code} 已办结。` : `${w.code} 已撤销。`,
