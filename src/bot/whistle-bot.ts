@@ -4,6 +4,7 @@ import { registerChatEvents } from "./commands/chat-events";
 import { registerDirectory } from "./commands/directory";
 import { registerHelp } from "./commands/help";
 import { registerSettings } from "./commands/settings";
+import { registerStats } from "./commands/stats";
 import { registerStatus } from "./commands/status";
 import { registerWhistle } from "./commands/whistle";
 import { Bot } from "./router";
@@ -17,6 +18,7 @@ export function createWhistleBot(): Bot {
   registerHelp(bot);
   registerWhistle(bot);
   registerStatus(bot);
+  registerStats(bot);
   registerDispatchActions(bot);
   registerCloseActions(bot);
   registerRateAction(bot);

@@ -232,3 +232,23 @@ export function form(name: string, items: Element[], submit: Submit | Submit[]):
       : buttons;
   return { tag: "form", name, elements: [...items, ...row] };
 }
+
+/**
+ * A chart (VChart spec, lark-protocol.md §4.2): data only, no functions; at most 5 per card.
+ */
+export function chart(
+  spec: Record<string, unknown>,
+  opts: {
+    aspectRatio?: "1:1" | "2:1" | "4:3" | "16:9";
+    theme?: "brand" | "rainbow" | "complementary" | "converse" | "primary";
+  } = {},
+): Element {
+  return {
+    tag: "chart",
+    aspect_ratio: opts.aspectRatio ?? "16:9",
+    color_theme: opts.theme ?? "brand",
+    chart_spec: spec,
+    preview: true,
+    height: "auto",
+  };
+}
