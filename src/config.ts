@@ -87,6 +87,16 @@ const envSchema = z.object({
     emptyToUndefined,
     z.string().trim().min(16, "must be at least 16 characters (it guards POST /tasks/sweep)").optional(),
   ),
+  DIGEST_AT: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .default("08:30")
+      .refine((v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v), {
+        message: 'must be a time of day such as "08:30"',
+      }),
+  ),
   TZ_DISPLAY: z.preprocess(
     emptyToUndefined,
     z
@@ -137,6 +147,8 @@ export interface Config {
   admins: string[];
   cronSecret: string | undefined;
   tzDisplay: string;
+  /** When the daily digest goes to the oversight chats, "HH:MM" in tzDisplay. */
+  digestAt: string;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -171,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       admins: e.WHISTLE_ADMINS,
       cronSecret: e.CRON_SECRET,
       tzDisplay: e.TZ_DISPLAY,
+      digestAt: e.DIGEST_AT,
     },
   };
 }

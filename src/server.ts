@@ -47,6 +47,7 @@ if (config.lark) {
     log,
     commitConcurrency: database.kind === "postgres" ? 4 : 1,
     tz: config.tzDisplay,
+    digestAt: config.digestAt,
   });
   const rt = runtime;
   if (!(await rt.identify())) {

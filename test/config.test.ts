@@ -26,6 +26,7 @@ describe("loadConfig", () => {
         admins: [],
         cronSecret: undefined,
         tzDisplay: "Asia/Shanghai",
+        digestAt: "08:30",
       },
     });
   });
@@ -106,6 +107,7 @@ describe("loadConfig", () => {
     [{ WHISTLE_ADMINS: "ou_a,alice" }, /^WHISTLE_ADMINS must be comma-separated open_ids/],
     [{ CRON_SECRET: "short" }, /^CRON_SECRET must be at least 16 characters/],
     [{ TZ_DISPLAY: "Mars/Olympus" }, /^TZ_DISPLAY must be an IANA time zone/],
+    [{ DIGEST_AT: "8:30am" }, /^DIGEST_AT must be a time of day/],
     [
       { LARK_APP_ID: "app123", LARK_APP_SECRET: "s", LARK_VERIFICATION_TOKEN: "v" },
       /^LARK_APP_ID must look like/,

@@ -51,7 +51,7 @@ const texts = (chat: string) =>
     .map((m) => (m.content as { text: string }).text);
 const cards = (chat: string) =>
   h.fake.messages(chat).filter((m) => m.sender === "bot" && m.msg_type === "interactive");
-const escalationCards = () => cards("oc_ov").filter((m) => cardText(m.content).includes("超时未报到"));
+const escalationCards = () => cards("oc_ov").filter((m) => cardText(m.content).includes("🚨 督办"));
 
 async function whistle(text = "/吹哨 执法 城管,公安 东直门内大街12号门前占道经营") {
   await say(h, "oc_street", OFFICIAL, text);

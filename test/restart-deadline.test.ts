@@ -94,7 +94,7 @@ async function letDeadlinePass() {
 }
 
 const escalations = () =>
-  fake.messages("oc_ov").filter((m) => m.sender === "bot" && cardText(m.content).includes("超时未报到"));
+  fake.messages("oc_ov").filter((m) => m.sender === "bot" && cardText(m.content).includes("🚨 督办"));
 
 describe(`restart after a missed deadline (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"})`, () => {
   it("escalates exactly once", async () => {

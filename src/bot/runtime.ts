@@ -6,7 +6,7 @@ import type { DrainReport } from "./outbox-worker";
 import { type GuardFn, OutboxWorker, type RecordHook } from "./outbox-worker";
 import { EventCommitter, type PipelineDeps } from "./pipeline";
 import type { Bot } from "./router";
-import { type SweepReport, sweepDeadlines, sweepRatingReminders } from "./sweep";
+import { type SweepReport, sweepDeadlines, sweepDigest, sweepRatingReminders } from "./sweep";
 import { cardHooks } from "./whistle/publish";
 
 /** Delivery-time conditions: a reminder, buzz or escalation is dropped once it no longer applies. */
@@ -35,6 +35,8 @@ export interface LarkRuntimeOptions {
   commitConcurrency?: number;
   /** TZ_DISPLAY (default Asia/Shanghai). */
   tz?: string;
+  /** DIGEST_AT: when the daily digest goes to oversight ("HH:MM", default 08:30). */
+  digestAt?: string;
 }
 
 export class LarkRuntime {
@@ -86,12 +88,13 @@ export class LarkRuntime {
    */
   async sweep(
     now = this.now(),
-  ): Promise<{ deadlines: SweepReport; ratingReminders: number; outbox: DrainReport }> {
+  ): Promise<{ deadlines: SweepReport; ratingReminders: number; digest: boolean; outbox: DrainReport }> {
     const opts = { db: this.o.db, log: this.o.log, tz: this.pipeline.tz };
     const deadlines = await sweepDeadlines(now, opts);
     const ratingReminders = await sweepRatingReminders(now, opts);
+    const digest = await sweepDigest(now, { ...opts, digestAt: this.o.digestAt ?? "08:30" });
     const outbox = await this.worker.drain();
-    return { deadlines, ratingReminders, outbox };
+    return { deadlines, ratingReminders, digest, outbox };
   }
 
   /** Learn the bot's open_id (GET /open-apis/bot/v3/info). Until then, any bot mention counts as ours. */

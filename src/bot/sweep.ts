@@ -1,4 +1,4 @@
-import { inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/database";
 import {
   claimDueDispatches,
@@ -8,8 +8,9 @@ import {
   oversightChats,
 } from "../db/queries/deadlines";
 import { ratingsOf, unratedToRemind } from "../db/queries/ratings";
-import { whistleViews } from "../db/queries/whistles";
-import { timeline, whistles } from "../db/schema";
+import { dispatchFacts, lateDepartments, whistleTimes } from "../db/queries/stats";
+import { openWhistleIds, whistleViews } from "../db/queries/whistles";
+import { jobRuns, timeline, units, whistles } from "../db/schema";
 import {
   type DeadlinePolicy,
   type DispatchClock,
@@ -17,9 +18,13 @@ import {
   minutesLate,
   nextCheckAt,
 } from "../domain/deadlines";
+import { digestRunKey, STALE_OPEN_MS } from "../domain/digest";
+import { groupMetrics, rank } from "../domain/metrics";
+import { periodRange } from "../domain/periods";
 import { RATING_REMINDER_AFTER_MS } from "../domain/rating";
-import { TYPE_LABEL } from "../domain/whistle";
+import { TYPE_LABEL, type WhistleType } from "../domain/whistle";
 import type { Logger } from "../log";
+import { renderDigestCard } from "./cards/digest-card";
 import { renderEscalationCard } from "./cards/escalation-card";
 import type { BuzzChannel } from "./lark-client";
 import { OutboxWriter } from "./outbox";
@@ -258,5 +263,59 @@ export async function sweepRatingReminders(now: Date, o: SweepOptions): Promise<
     await tx.update(whistles).set({ ratingRemindedAt: now }).where(inArray(whistles.id, ids));
     await out.flush();
     return ids.length;
+  });
+}
+
+/**
+ * The daily digest to every oversight chat, once per display-zone day from `digestAt`: the job's
+ * run is claimed with a unique insert (job_runs), so several instances send it once between them.
+ */
+export async function sweepDigest(now: Date, o: SweepOptions & { digestAt: string }): Promise<boolean> {
+  const runKey = digestRunKey(now, o.tz, o.digestAt);
+  if (!runKey) return false;
+  return o.db.transaction(async (tx) => {
+    const claimed = await tx
+      .insert(jobRuns)
+      .values({ job: "digest", runKey, ranAt: now })
+      .onConflictDoNothing()
+      .returning({ job: jobRuns.job });
+    if (claimed.length === 0) return false;
+    const chats = await oversightChats(tx);
+    if (chats.length === 0) return true;
+    const yesterday = periodRange("yesterday", now, o.tz);
+    const month = periodRange("this_month", now, o.tz);
+    const byType = new Map<WhistleType, number>();
+    for (const w of await whistleTimes(tx, yesterday, { all: true }))
+      byType.set(w.type, (byType.get(w.type) ?? 0) + 1);
+    const late = await lateDepartments(tx, yesterday);
+    const groups = groupMetrics(await dispatchFacts(tx, month, { all: true }), "department");
+    const { ranked } = rank(groups);
+    const names = new Map(
+      (
+        await tx.select({ id: units.id, name: units.name }).from(units).where(eq(units.kind, "department"))
+      ).map((u) => [u.id, u.name] as const),
+    );
+    const open = await whistleViews(tx, await openWhistleIds(tx, { all: true }, 200));
+    const staleOpen = open
+      .filter((w) => now.getTime() - w.createdAt.getTime() > STALE_OPEN_MS)
+      .map((w) => ({
+        code: w.code,
+        street: w.street.name,
+        matter: w.matter,
+        ageMinutes: Math.round((now.getTime() - w.createdAt.getTime()) / 60_000),
+      }));
+    const out = new OutboxWriter(tx, now);
+    const digest = renderDigestCard({
+      dayLabel: yesterday.label,
+      byType,
+      late,
+      ranking: { monthLabel: month.label, ranked, names },
+      staleOpen,
+    });
+    for (const chatId of chats)
+      out.sendCard(chatId, digest, { key: `digest-${runKey}-${chatId}`.slice(0, 50) });
+    await out.flush();
+    o.log.info("daily digest", { day: runKey, chats: chats.length });
+    return true;
   });
 }

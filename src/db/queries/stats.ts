@@ -1,8 +1,8 @@
-import { and, eq, gte, lt, ne } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, lt, ne, sql } from "drizzle-orm";
 import type { DispatchFact } from "../../domain/metrics";
 import type { WhistleType } from "../../domain/whistle";
 import type { DbOrTx } from "../database";
-import { dispatches, ratings, whistles } from "../schema";
+import { dispatches, ratings, units, whistles } from "../schema";
 
 /** The facts the assessment metrics are computed from, for whistles made in [from, to). */
 
@@ -71,4 +71,27 @@ export async function whistleTimes(
         "streetId" in scope ? eq(whistles.streetId, scope.streetId) : undefined,
       ),
     );
+}
+
+/** Departments that missed a deadline on whistles made in [from, to), with how often. */
+export async function lateDepartments(
+  db: DbOrTx,
+  range: { from: Date; to: Date },
+): Promise<{ department: string; overdue: number }[]> {
+  const rows = await db
+    .select({ department: units.name, overdue: sql<number>`count(*)::int` })
+    .from(dispatches)
+    .innerJoin(whistles, eq(whistles.id, dispatches.whistleId))
+    .innerJoin(units, eq(units.id, dispatches.departmentId))
+    .where(
+      and(
+        gte(whistles.createdAt, range.from),
+        lt(whistles.createdAt, range.to),
+        ne(whistles.status, "cancelled"),
+        isNotNull(dispatches.overdueAt),
+      ),
+    )
+    .groupBy(units.name)
+    .orderBy(desc(sql`count(*)`));
+  return rows;
 }
