@@ -1,7 +1,7 @@
 import { percent, type Ranked } from "../../domain/metrics";
 import { duration } from "../../domain/time";
 import { TYPE_LABEL, WHISTLE_TYPES, type WhistleType } from "../../domain/whistle";
-import { type Card, card, type Element, hr, md } from "./kit";
+import { type Card, card, chart, type Element, hr, md } from "./kit";
 import { safe } from "./whistle-parts";
 
 /** The morning digest for 督办: yesterday's whistles, who was late, the month's ranking, old open matters. */
@@ -19,6 +19,26 @@ export function renderDigestCard(d: DigestInput): Card {
     md(
       `**昨日吹哨 ${total} 次**：${WHISTLE_TYPES.map((t) => `${TYPE_LABEL[t]} ${d.byType.get(t) ?? 0}`).join(" · ")}`,
     ),
+    ...(total > 0
+      ? [
+          chart(
+            {
+              type: "bar",
+              title: { visible: true, text: "昨日吹哨（按类型）" },
+              data: [
+                {
+                  id: "types",
+                  values: WHISTLE_TYPES.map((t) => ({ type: TYPE_LABEL[t], count: d.byType.get(t) ?? 0 })),
+                },
+              ],
+              xField: "type",
+              yField: "count",
+              label: { visible: true },
+            },
+            { aspectRatio: "2:1" },
+          ),
+        ]
+      : []),
     md(
       d.late.length
         ? `**超时未报到的部门**：${d.late.map((l) => `${safe(l.department)}（${l.overdue} 次）`).join("、")}`
