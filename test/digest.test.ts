@@ -56,6 +56,9 @@ describe("daily digest", () => {
     expect(digests()).toHaveLength(before);
     set("2026-11-26T00:30:00Z");
     await h.runtime.sweep();
+    // A second sweep two minutes later (delivering anything a loaded machine had to retry) adds none.
+    set("2026-11-26T00:32:00Z");
+    await h.runtime.sweep();
     expect(digests()).toHaveLength(before + 1);
     const card = digests()[before]?.content;
     expect(lintCard(card)).toEqual([]);

@@ -1,3 +1,4 @@
+import ExcelJS from "exceljs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
 import { admins, whistles } from "../src/db/schema";
@@ -129,6 +130,38 @@ describe("/统计 and /排名", () => {
     expect(ranking).toContain("**1. 城管执法队** · 90 分");
     expect(ranking).toContain("**2. 公安** · 33.3 分");
     expect(ranking).toContain("召集次数前十");
+
+    // /导出: an .xlsx file whose rows match the database.
+    const exported = await say(h, "oc_ov", ADMIN, `/导出 ${month}`);
+    const fileMsg = h.fake
+      .messages("oc_ov")
+      .find((m) => m.parent_id === exported.messageId && m.msg_type === "file");
+    const fileKey = (fileMsg?.content as { file_key?: string } | undefined)?.file_key as string;
+    const file = h.fake.file(fileKey);
+    expect(file?.name).toMatch(/\.xlsx$/);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(file?.bytes ?? new Uint8Array()) as never);
+    const rowsOf = (name: string) => {
+      const sheet = wb.getWorksheet(name);
+      const out: unknown[][] = [];
+      sheet?.eachRow((row, n) => {
+        if (n > 1) out.push((row.values as unknown[]).slice(1));
+      });
+      return out;
+    };
+    const dbWhistles = await h.t.db.select().from(whistles).orderBy(whistles.id);
+    expect(rowsOf("哨单").map((r) => r[0])).toEqual(dbWhistles.map((w) => w.code));
+    expect(rowsOf("派单")).toHaveLength(6);
+    expect(rowsOf("派单").filter((r) => r[6] === 10)).toHaveLength(1); // 公安 on the second whistle: 10 minutes late
+    expect(rowsOf("评价").map((r) => [r[1], r[2]])).toEqual([
+      ["城管执法队", "满意"],
+      ["公安", "否决"],
+    ]);
+    expect(rowsOf("考核").map((r) => [r[0], r[7]])).toEqual([
+      ["城管执法队", 90],
+      ["公安", 33.3],
+    ]);
+    expect((await say(h, "oc_cg", CG1, "/导出")).text).toContain("只有管理员和督办中心成员可以导出数据");
 
     expect((await say(h, "oc_ov", ADMIN, "/统计 明年")).text).toContain("看不懂期间");
     expect((await say(h, "oc_x", CG1, "/统计")).text).toContain("还没有绑定");

@@ -24,6 +24,19 @@ function queryString(opts: HttpRequestOptions<unknown>): string {
   return sp.toString();
 }
 
+/** A plain object as multipart form data: bytes become a file part, everything else a field. */
+function toFormData(data: Record<string, unknown>): FormData {
+  const form = new FormData();
+  const name = typeof data.file_name === "string" ? data.file_name : "file";
+  for (const [k, v] of Object.entries(data)) {
+    if (v === undefined || v === null) continue;
+    if (v instanceof Uint8Array) form.append(k, new Blob([new Uint8Array(v)]), name);
+    else if (v instanceof Blob) form.append(k, v, name);
+    else form.append(k, String(v));
+  }
+  return form;
+}
+
 async function readBody(res: Response): Promise<unknown> {
   const text = await res.text();
   if (text === "") return {};
@@ -47,8 +60,12 @@ export function fetchHttpInstance(options: FetchInstanceOptions): HttpInstance {
     }
     let body: BodyInit | undefined;
     if (method !== "GET" && method !== "HEAD" && opts.data !== undefined) {
-      if (opts.data instanceof FormData) {
-        body = opts.data;
+      const multipart = Object.entries(headers).some(
+        ([k, v]) => k.toLowerCase() === "content-type" && v.startsWith("multipart/form-data"),
+      );
+      if (opts.data instanceof FormData || multipart) {
+        // The SDK's uploads hand over a plain object and ask for multipart (axios converts it).
+        body = opts.data instanceof FormData ? opts.data : toFormData(opts.data as Record<string, unknown>);
         for (const k of Object.keys(headers)) if (k.toLowerCase() === "content-type") delete headers[k];
       } else {
         body = JSON.stringify(opts.data);

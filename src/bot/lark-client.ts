@@ -38,6 +38,12 @@ export interface LarkApi {
   buzz(messageId: string, channel: BuzzChannel, openIds: string[]): Promise<{ invalidOpenIds: string[] }>;
   chatMembers(chatId: string): Promise<{ openId: string; name: string }[]>;
   user(openId: string): Promise<{ openId: string; name: string } | null>;
+  /** Upload a file (≤ 30 MB) for a file message; returns its file_key. */
+  uploadFile(p: {
+    fileName: string;
+    fileType: "xls" | "pdf" | "stream";
+    bytes: Uint8Array;
+  }): Promise<{ fileKey: string }>;
   /** The same client, adding these fields (outbox row, whistle) to its log lines. */
   withLogFields?(fields: Record<string, unknown>): LarkApi;
 }
@@ -233,6 +239,25 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
         pageToken = res.data.page_token;
       }
       return members;
+    },
+
+    async uploadFile(p) {
+      const res = await call<{ file_key?: string }>(
+        "im.file.create",
+        { ...extra, file: p.fileName },
+        async () => {
+          // This SDK method returns `data` itself, not the envelope.
+          const data = (await client.im.v1.file.create({
+            data: { file_type: p.fileType, file_name: p.fileName, file: p.bytes as unknown as Buffer },
+          })) as { file_key?: string } | null;
+          return {
+            code: data?.file_key ? 0 : -1,
+            msg: data ? "ok" : "no file_key in the answer",
+            data: data ?? {},
+          };
+        },
+      );
+      return { fileKey: res.data?.file_key ?? "" };
     },
 
     async user(openId) {

@@ -240,6 +240,22 @@ export class OutboxWorker {
         case "card_update":
           await lark.cardUpdate(m.token, m.card);
           break;
+        case "upload": {
+          const { fileKey } = await lark.uploadFile({
+            fileName: m.fileName,
+            fileType: m.fileType,
+            bytes: Uint8Array.from(atob(m.base64), (c) => c.charCodeAt(0)),
+          });
+          resultId = (
+            await lark.reply({
+              messageId: messageId as string,
+              msgType: "file",
+              content: JSON.stringify({ file_key: fileKey }),
+              uuid: row.idempotencyKey ?? undefined,
+            })
+          ).messageId;
+          break;
+        }
         case "buzz": {
           const r = await lark.buzz(messageId as string, m.channel, m.openIds);
           if (r.invalidOpenIds.length > 0)
@@ -283,7 +299,7 @@ export class OutboxWorker {
     const chat =
       m.kind === "send" && m.receiveIdType === "chat_id"
         ? m.receiveId
-        : m.kind === "reply"
+        : m.kind === "reply" || m.kind === "upload"
           ? m.chatId
           : undefined;
     const target = chat

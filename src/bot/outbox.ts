@@ -24,7 +24,16 @@ export type OutboxPayload =
     }
   | { kind: "patch_card"; messageId: MessageRef; content: string }
   | { kind: "card_update"; token: string; card: unknown }
-  | { kind: "buzz"; messageId: MessageRef; channel: BuzzChannel; openIds: string[] };
+  | { kind: "buzz"; messageId: MessageRef; channel: BuzzChannel; openIds: string[] }
+  | {
+      /** Upload a file, then post it as a file message replying to `messageId`. */
+      kind: "upload";
+      messageId: MessageRef;
+      chatId?: string;
+      fileName: string;
+      fileType: "xls";
+      base64: string;
+    };
 
 /** Checked at delivery: the row is dropped when the named condition no longer holds. */
 export interface Guard {
@@ -64,6 +73,7 @@ function targetOf(m: OutboxPayload): string {
     case "reply":
     case "patch_card":
     case "buzz":
+    case "upload":
       return m.messageId;
     case "card_update":
       return "card_update";

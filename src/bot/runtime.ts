@@ -93,7 +93,10 @@ export class LarkRuntime {
     const deadlines = await sweepDeadlines(now, opts);
     const ratingReminders = await sweepRatingReminders(now, opts);
     const digest = await sweepDigest(now, { ...opts, digestAt: this.o.digestAt ?? "08:30" });
+    // Deliver, and wait for a background delivery that may have claimed some of the rows.
+    await this.worker.idle();
     const outbox = await this.worker.drain();
+    await this.worker.idle();
     return { deadlines, ratingReminders, digest, outbox };
   }
 

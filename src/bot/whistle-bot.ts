@@ -2,6 +2,7 @@ import { registerAdmins } from "./commands/admins";
 import { registerBind } from "./commands/bind";
 import { registerChatEvents } from "./commands/chat-events";
 import { registerDirectory } from "./commands/directory";
+import { registerExport } from "./commands/export";
 import { registerHelp } from "./commands/help";
 import { registerSettings } from "./commands/settings";
 import { registerStats } from "./commands/stats";
@@ -19,6 +20,7 @@ export function createWhistleBot(): Bot {
   registerWhistle(bot);
   registerStatus(bot);
   registerStats(bot);
+  registerExport(bot);
   registerDispatchActions(bot);
   registerCloseActions(bot);
   registerRateAction(bot);

@@ -1,6 +1,7 @@
 import { inArray } from "drizzle-orm";
 import { chatUnit, isAdmin } from "../../db/queries/directory";
 import { dispatchFacts, type StatsScope, whistleTimes } from "../../db/queries/stats";
+import { groupMetricsSql } from "../../db/queries/stats-aggregate";
 import { units } from "../../db/schema";
 import { DEFAULT_MIN_SAMPLE, groupMetrics, metricsOf, rank } from "../../domain/metrics";
 import { type PeriodSpec, parsePeriod, periodRange } from "../../domain/periods";
@@ -106,9 +107,8 @@ async function ranking(ctx: CommandContext) {
     return;
   }
   const range = periodRange(spec, ctx.now, ctx.tz);
-  // A ranking compares units: it is computed over the district, whoever asks.
-  const facts = await dispatchFacts(ctx.tx, range, { all: true });
-  const groups = groupMetrics(facts, what === "街乡" ? "street" : "department");
+  // A ranking compares units: it is computed over the district, whoever asks — in SQL (one GROUP BY).
+  const groups = await groupMetricsSql(ctx.tx, range, what === "街乡" ? "street" : "department");
   const { ranked, unranked } = rank(groups);
   replyCard(
     ctx,

@@ -434,7 +434,23 @@ const msgPath = (suffix: string): RegExp => new RegExp(`^/open-apis/im/v1/messag
 
 export const TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal";
 
+/** POST /open-apis/im/v1/files (multipart): store the file, answer its file_key. */
+function uploadFile(state: FakeLarkState, req: ApiRequest): Reply {
+  const b = req.body as Record<string, unknown> | undefined;
+  const file = b?.file as { name?: string; bytes?: Uint8Array } | undefined;
+  if (!b || !file?.bytes || file.bytes.length === 0)
+    return errors.badParam("file is required (multipart field 'file')");
+  if (typeof b.file_type !== "string" || typeof b.file_name !== "string") {
+    return errors.badParam("file_type and file_name are required");
+  }
+  if (file.bytes.length > 30 * 1024 * 1024) return larkError(234006, "file too large (30 MB)");
+  const fileKey = `file_v3_${Math.random().toString(16).slice(2)}${state.files.size}`;
+  state.files.set(fileKey, { name: b.file_name, type: b.file_type, bytes: file.bytes });
+  return ok({ file_key: fileKey });
+}
+
 const ROUTES: Route[] = [
+  { method: "POST", pattern: /^\/open-apis\/im\/v1\/files$/, auth: true, handler: uploadFile },
   { method: "POST", pattern: new RegExp(`^${TOKEN_PATH}$`), auth: false, handler: tenantToken },
   { method: "GET", pattern: /^\/open-apis\/bot\/v3\/info\/?$/, auth: true, handler: botInfo },
   { method: "POST", pattern: /^\/open-apis\/im\/v1\/messages$/, auth: true, handler: createMessage },

@@ -32,6 +32,8 @@ export interface FakeLark {
   /** Delivered messages in order, optionally for one chat. */
   messages(chatId?: string): StoredMessage[];
   message(messageId: string): StoredMessage | undefined;
+  /** A file uploaded through im/v1/files, by its file_key. */
+  file(fileKey: string): { name: string; type: string; bytes: Uint8Array } | undefined;
   /** Clears calls, messages, uuid/QPS memory, card tokens and faults; keeps the directory and tenant tokens. */
   reset(): void;
   /** Moves the fake's clock forward (token, uuid and card-token expiry; QPS windows). */
@@ -57,13 +59,25 @@ function serverError(n: number): Reply {
   return { status: 500, body: { code: 2200, msg: "Internal Error", error: { log_id: "" } } };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
+}
+
+/** A multipart upload as `{ field: string | { name, bytes } }` (file uploads: im/v1/files). */
+async function readMultipart(bytes: Buffer, contentType: string): Promise<Record<string, unknown>> {
+  const form = await new Response(new Uint8Array(bytes), {
+    headers: { "content-type": contentType },
+  }).formData();
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of form.entries()) {
+    out[k] = typeof v === "string" ? v : { name: v.name, bytes: new Uint8Array(await v.arrayBuffer()) };
+  }
+  return out;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -122,13 +136,22 @@ export async function startFakeLark(options: FakeLarkOptions = {}): Promise<Fake
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const u = new URL(req.url ?? "/", "http://fake");
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
+    const contentType = String(req.headers["content-type"] ?? "");
+    const multipart = contentType.startsWith("multipart/form-data");
+    const raw = multipart ? "" : bytes.toString("utf8");
     const method = (req.method ?? "GET").toUpperCase();
     const path = u.pathname;
     const query = Object.fromEntries(u.searchParams);
     let body: unknown;
     let bodyInvalid = false;
-    if (raw.trim() !== "") {
+    if (multipart) {
+      try {
+        body = await readMultipart(bytes, contentType);
+      } catch {
+        bodyInvalid = true;
+      }
+    } else if (raw.trim() !== "") {
       try {
         body = JSON.parse(raw);
       } catch {
@@ -221,6 +244,7 @@ export async function startFakeLark(options: FakeLarkOptions = {}): Promise<Fake
     calls: state.calls,
     messages: (chatId) => state.messages(chatId),
     message: (messageId) => state.message(messageId),
+    file: (fileKey) => state.files.get(fileKey),
     reset() {
       state.reset();
       faults.clear();

@@ -44,6 +44,9 @@ export const CARD_TOKEN_TTL_MS = 30 * 60 * 1000;
 export const CARD_TOKEN_MAX_USES = 2;
 
 export class FakeLarkState {
+  /** Uploaded files by file_key (im/v1/files). */
+  readonly files = new Map<string, { name: string; type: string; bytes: Uint8Array }>();
+
   readonly opts: ResolvedOptions;
   /** Shifts the fake's clock (token/uuid/card-token expiry, QPS windows). */
   clockOffsetMs = 0;
