@@ -107,6 +107,27 @@ export function renderRankCard(r: RankCardInput): Card {
       `**${x.rank}. ${name(x.id)}** · ${x.score ?? "—"} 分 · 响应 ${percent(x.metrics.responseRate)} · 解决 ${percent(x.metrics.resolutionRate)} · 满意 ${percent(x.metrics.satisfactionRate)} · ${x.metrics.summoned} 次${x.metrics.vetoes ? ` · 否决 ${x.metrics.vetoes}` : ""}`,
   );
   const els: Element[] = [md(rows.length ? rows.slice(0, 30).join("\n") : "这段时间没有可排名的数据。")];
+  const scored = r.ranked.filter((x) => x.score !== null).slice(0, 15);
+  if (scored.length > 0) {
+    els.push(
+      chart(
+        {
+          type: "bar",
+          title: { visible: true, text: "考核分" },
+          data: [
+            {
+              id: "scores",
+              values: scored.map((x) => ({ name: r.names.get(x.id) ?? `#${x.id}`, score: x.score })),
+            },
+          ],
+          xField: "name",
+          yField: "score",
+          label: { visible: true },
+        },
+        { aspectRatio: "2:1" },
+      ),
+    );
+  }
   if (r.unranked.length > 0) {
     els.push(
       md(
