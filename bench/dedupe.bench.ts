@@ -4,13 +4,11 @@
  * run. PGlite always; Postgres when BENCH_DATABASE_URL is set (a throwaway database is created).
  */
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import type { Database } from "../src/db/database";
 import { migrateDatabase } from "../src/db/migrate";
 import { openPglite } from "../src/db/pglite";
-import { openPostgres } from "../src/db/postgres";
 import { inboundEvents } from "../src/db/schema";
-import { drive, fmt } from "./support";
+import { drive, fmt, withBenchPostgres } from "./support";
 
 const N = Number(process.env.BENCH_N ?? 5000);
 const CONCURRENCY = 50;
@@ -45,23 +43,11 @@ await migrateDatabase(pg);
 await measure("pglite  ", pg);
 await pg.close();
 
-const serverUrl = process.env.BENCH_DATABASE_URL;
-if (serverUrl) {
-  const name = `whistle_bench_${process.pid}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  try {
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    const database = openPostgres(u.toString(), { max: 20 });
-    await migrateDatabase(database, u.toString());
-    await measure("postgres", database);
-    await database.close();
-  } finally {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  }
-} else {
+const ran = await withBenchPostgres("dedupe", { max: 20 }, async (database) => {
+  await measure("postgres", database);
+  return true;
+});
+if (ran === undefined) {
   console.log(
     "postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to include it)",
   );

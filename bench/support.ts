@@ -1,3 +1,8 @@
+import postgres from "postgres";
+import type { Database } from "../src/db/database";
+import { migrateDatabase } from "../src/db/migrate";
+import { openPostgres } from "../src/db/postgres";
+
 /** Small helpers shared by the benchmarks: timing, percentiles, a fixed-concurrency driver. */
 
 export function percentile(sorted: number[], p: number): number {
@@ -45,4 +50,34 @@ export async function drive(
 
 export function fmt(s: RunStats): string {
   return `${s.n} ops in ${s.seconds.toFixed(2)} s = ${s.perSecond.toFixed(0)}/s, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`;
+}
+
+/**
+ * Run `fn` on a throwaway, migrated database on the Postgres at BENCH_DATABASE_URL (dropped after);
+ * resolves undefined without running when the variable is unset.
+ */
+export async function withBenchPostgres<T>(
+  name: string,
+  opts: { max?: number },
+  fn: (database: Database) => Promise<T>,
+): Promise<T | undefined> {
+  const serverUrl = process.env.BENCH_DATABASE_URL;
+  if (!serverUrl) return undefined;
+  const dbName = `whistle_bench_${name}_${process.pid}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${dbName}"`);
+  try {
+    const u = new URL(serverUrl);
+    u.pathname = `/${dbName}`;
+    const database = openPostgres(u.toString(), { max: opts.max });
+    try {
+      await migrateDatabase(database, u.toString());
+      return await fn(database);
+    } finally {
+      await database.close();
+    }
+  } finally {
+    await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
+    await admin.end();
+  }
 }

@@ -7,13 +7,12 @@
  * 100k open); PGlite otherwise, at smaller sizes.
  */
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import { sweepDeadlines } from "../src/bot/sweep";
 import type { Database } from "../src/db/database";
 import { migrateDatabase } from "../src/db/migrate";
 import { openPglite } from "../src/db/pglite";
-import { openPostgres } from "../src/db/postgres";
 import { silentLogger } from "../src/log";
+import { withBenchPostgres } from "./support";
 
 const DUE = Number(process.env.BENCH_DUE ?? 1000);
 const PER_WHISTLE = 5;
@@ -100,25 +99,12 @@ async function measure(label: string, database: Database, sizes: number[]) {
   }
 }
 
-const serverUrl = process.env.BENCH_DATABASE_URL;
-if (serverUrl) {
-  const name = `whistle_bench_sweep_${process.pid}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  try {
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    const database = openPostgres(u.toString(), { max: 4 });
-    await migrateDatabase(database, u.toString());
-    await measure("postgres", database, [10_000, 30_000, 100_000]);
-    await database.close();
-  } finally {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  }
-} else {
+const ran = await withBenchPostgres("sweep", { max: 4 }, async (database) => {
+  await measure("postgres", database, [10_000, 30_000, 100_000]);
+  return true;
+});
+if (ran === undefined)
   console.log("postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)");
-}
 const pg = await openPglite();
 await migrateDatabase(pg);
 await measure("pglite  ", pg, [10_000, 30_000]);
