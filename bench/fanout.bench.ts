@@ -12,19 +12,17 @@
  * BENCH_DATABASE_URL is set (a throwaway database, pool size and commit concurrency as the server's).
  */
 import { count, eq, inArray } from "drizzle-orm";
-import postgres from "postgres";
 import { createLarkClient, type LarkApi } from "../src/bot/lark-client";
 import { LarkRuntime } from "../src/bot/runtime";
 import { loadConfig } from "../src/config";
 import type { Database } from "../src/db/database";
 import { migrateDatabase } from "../src/db/migrate";
 import { openPglite } from "../src/db/pglite";
-import { openPostgres } from "../src/db/postgres";
 import { admins, chatBindings, outbox, whistles } from "../src/db/schema";
 import { createApp } from "../src/handlers/app";
 import { createLogger, type Logger } from "../src/log";
 import { type ApiCall, type FakeLark, type PushTarget, startFakeLark } from "../test/support/fake-lark";
-import { percentile } from "./support";
+import { percentile, withBenchPostgres } from "./support";
 
 const LATENCY_MS = 50;
 const DEPARTMENTS = 20;
@@ -290,23 +288,9 @@ await migrateDatabase(pg);
 results.push(await measureFanout("pglite  ", pg));
 await pg.close();
 
-const serverUrl = process.env.BENCH_DATABASE_URL;
-if (serverUrl) {
-  const name = `whistle_bench_fanout_${process.pid}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  try {
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    const database = openPostgres(u.toString()); // the server's default pool (10)
-    await migrateDatabase(database, u.toString());
-    results.push(await measureFanout("postgres", database));
-    await database.close();
-  } finally {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  }
-}
+await withBenchPostgres("fanout", {}, async (database) => {
+  results.push(await measureFanout("postgres", database));
+});
 
 const n = DEPARTMENTS + 1;
 for (const r of results) {
@@ -327,7 +311,7 @@ for (const r of results) {
     `${l} rate-limit answers (230020/99991400/429): ${r.limited}; whistles not fully delivered in ${WAIT_LIMIT_MS / 1000} s: ${r.failedWhistles}; app warnings: ${[...r.warnings].map(([k, v]) => `${v}× ${k}`).join(", ") || "none"}`,
   );
 }
-if (!serverUrl) {
+if (!process.env.BENCH_DATABASE_URL) {
   console.log(
     "postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to include it)",
   );

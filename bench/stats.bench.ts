@@ -14,14 +14,13 @@
  */
 import { loadavg } from "node:os";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import type { Database } from "../src/db/database";
 import { migrateDatabase } from "../src/db/migrate";
 import { openPglite } from "../src/db/pglite";
-import { openPostgres } from "../src/db/postgres";
 import { dispatchFacts } from "../src/db/queries/stats";
 import { groupMetricsSql, groupMetricsStatement } from "../src/db/queries/stats-aggregate";
 import { groupMetrics, type Metrics } from "../src/domain/metrics";
+import { withBenchPostgres } from "./support";
 
 const STREETS = 30;
 const DEPARTMENTS = 40;
@@ -245,25 +244,12 @@ async function explain(
   };
 }
 
-const serverUrl = process.env.BENCH_DATABASE_URL;
-if (serverUrl) {
-  const name = `whistle_bench_stats_${process.pid}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  try {
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    const database = openPostgres(u.toString(), { max: 4 });
-    await migrateDatabase(database, u.toString());
-    await measure("postgres", database, Number(process.env.BENCH_WHISTLES ?? 200_000));
-    await database.close();
-  } finally {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  }
-} else {
+const ran = await withBenchPostgres("stats", { max: 4 }, async (database) => {
+  await measure("postgres", database, Number(process.env.BENCH_WHISTLES ?? 200_000));
+  return true;
+});
+if (ran === undefined)
   console.log("postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)");
-}
 const pg = await openPglite();
 await migrateDatabase(pg);
 await measure("pglite  ", pg, Number(process.env.BENCH_PGLITE_WHISTLES ?? 20_000));

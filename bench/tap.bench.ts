@@ -20,14 +20,12 @@
 import { randomBytes } from "node:crypto";
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { Hono } from "hono";
-import postgres from "postgres";
 import { createLarkClient } from "../src/bot/lark-client";
 import { LarkRuntime } from "../src/bot/runtime";
 import { loadConfig } from "../src/config";
 import type { Database } from "../src/db/database";
 import { migrateDatabase } from "../src/db/migrate";
 import { openPglite } from "../src/db/pglite";
-import { openPostgres } from "../src/db/postgres";
 import {
   admins,
   chatBindings,
@@ -53,7 +51,7 @@ import {
   type PushTarget,
   startFakeLark,
 } from "../test/support/fake-lark";
-import { drive, fmt, type RunStats } from "./support";
+import { drive, fmt, type RunStats, withBenchPostgres } from "./support";
 
 const CONCURRENCY = 50;
 const BASELINE_N = Number(process.env.BENCH_N ?? 3000);
@@ -561,23 +559,9 @@ await migrateDatabase(pg);
 lines.push(...(await measureTaps("pglite  ", pg)));
 await pg.close();
 
-const serverUrl = process.env.BENCH_DATABASE_URL;
-if (serverUrl) {
-  const name = `whistle_bench_tap_${process.pid}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  try {
-    const u = new URL(serverUrl);
-    u.pathname = `/${name}`;
-    const database = openPostgres(u.toString()); // the server's default pool (10)
-    await migrateDatabase(database, u.toString());
-    lines.push(...(await measureTaps("postgres", database)));
-    await database.close();
-  } finally {
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  }
-}
+await withBenchPostgres("tap", {}, async (database) => {
+  lines.push(...(await measureTaps("postgres", database)));
+});
 
 const width = Math.max(...lines.map((l) => [...l.label].length)) + 1;
 for (const l of lines) {
@@ -588,7 +572,7 @@ for (const l of lines) {
   const failed = l.failed ? `  (${l.failed} answered with an error)` : "";
   console.log(`${pad(l.label, width)} ${fmt(l.stats)}${ratio}${failed}`);
 }
-if (!serverUrl) {
+if (!process.env.BENCH_DATABASE_URL) {
   console.log(
     "postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to include it)",
   );

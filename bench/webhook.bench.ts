@@ -17,14 +17,12 @@
 import { randomBytes } from "node:crypto";
 import { count, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import postgres from "postgres";
 import { createLarkClient } from "../src/bot/lark-client";
 import { LarkRuntime } from "../src/bot/runtime";
 import { loadConfig } from "../src/config";
 import type { Database } from "../src/db/database";
 import { migrateDatabase } from "../src/db/migrate";
 import { openPglite } from "../src/db/pglite";
-import { openPostgres } from "../src/db/postgres";
 import { inboundEvents, outbox } from "../src/db/schema";
 import { createApp } from "../src/handlers/app";
 import { silentLogger } from "../src/log";
@@ -36,7 +34,7 @@ import {
   type PushTarget,
   startFakeLark,
 } from "../test/support/fake-lark";
-import { drive, fmt, type RunStats } from "./support";
+import { drive, fmt, type RunStats, withBenchPostgres } from "./support";
 
 const N = Number(process.env.BENCH_N ?? 3000);
 const CONCURRENCY = 50;
@@ -199,23 +197,9 @@ try {
   lines.push(...(await measureWebhook("pglite  ", pg, fake)));
   await pg.close();
 
-  const serverUrl = process.env.BENCH_DATABASE_URL;
-  if (serverUrl) {
-    const name = `whistle_bench_webhook_${process.pid}`;
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${name}"`);
-    try {
-      const u = new URL(serverUrl);
-      u.pathname = `/${name}`;
-      const database = openPostgres(u.toString()); // the server's default pool (10)
-      await migrateDatabase(database, u.toString());
-      lines.push(...(await measureWebhook("postgres", database, fake)));
-      await database.close();
-    } finally {
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    }
-  }
+  await withBenchPostgres("webhook", {}, async (database) => {
+    lines.push(...(await measureWebhook("postgres", database, fake)));
+  });
 
   const width = Math.max(...lines.map((l) => [...l.label].length)) + 1;
   for (const l of lines) {
@@ -225,7 +209,7 @@ try {
         : `  → ${(l.stats.perSecond / baseline.perSecond).toFixed(3)}× baseline req/s, p99 ${(l.stats.p99 / baseline.p99).toFixed(1)}× baseline`;
     console.log(`${pad(l.label, width)} ${fmt(l.stats)}${ratio}`);
   }
-  if (!serverUrl) {
+  if (!process.env.BENCH_DATABASE_URL) {
     console.log(
       "postgres: skipped (set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test to include it)",
     );
