@@ -2,11 +2,12 @@ import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
 import { sweepDeadlines } from "../src/bot/sweep";
-import { admins, dispatches, outbox, timeline, typePolicies, units, whistles } from "../src/db/schema";
+import { dispatches, outbox, timeline, typePolicies, units, whistles } from "../src/db/schema";
 import { silentLogger } from "../src/log";
 import { button, cardText } from "./support/cards";
 import { say } from "./support/chat";
 import { resetDatabase } from "./support/db";
+import { standardDistrict } from "./support/district";
 import { type Harness, larkHarness } from "./support/harness";
 
 const ADMIN = "ou_admin000000000000000000000000001";
@@ -29,15 +30,7 @@ beforeEach(async () => {
   t0 = clock;
   h = await larkHarness({ now: () => new Date(clock) });
   await resetDatabase(h.t);
-  await h.t.db.insert(admins).values({ openId: ADMIN, source: "env" });
-  h.fake.addChat("oc_street", { name: "街道", members: [ADMIN, OFFICIAL] });
-  h.fake.addChat("oc_cg", { name: "城管", members: [ADMIN, CG1, CG_DUTY] });
-  h.fake.addChat("oc_ga", { name: "公安", members: [ADMIN, GA1] });
-  h.fake.addChat("oc_ov", { name: "督办", members: [ADMIN] });
-  await say(h, "oc_street", ADMIN, "/绑定 街乡 朝阳门街道");
-  await say(h, "oc_cg", ADMIN, "/绑定 部门 城管执法队 城管");
-  await say(h, "oc_ga", ADMIN, "/绑定 部门 公安");
-  await say(h, "oc_ov", ADMIN, "/绑定 督办 东城区接诉即办中心");
+  await standardDistrict(h, { admin: ADMIN, official: OFFICIAL, cg: [CG1, CG_DUTY], ga: [GA1] });
   await say(h, "oc_cg", ADMIN, "/值班 城管 @值班员", { mentions: [{ openId: CG_DUTY, name: "值班员" }] });
 });
 afterEach(async () => {

@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
 import { sweepDigest } from "../src/bot/sweep";
-import { admins, jobRuns } from "../src/db/schema";
+import { jobRuns } from "../src/db/schema";
 import { digestRunKey } from "../src/domain/digest";
 import { silentLogger } from "../src/log";
 import { cardText } from "./support/cards";
 import { say } from "./support/chat";
 import { resetDatabase } from "./support/db";
+import { standardDistrict } from "./support/district";
 import { type Harness, larkHarness } from "./support/harness";
 
 const ADMIN = "ou_admin000000000000000000000000001";
@@ -21,13 +22,7 @@ beforeEach(async () => {
   set("2026-11-21T02:00:00Z"); // 10:00 in Shanghai
   h = await larkHarness({ now: () => new Date(clock) });
   await resetDatabase(h.t);
-  await h.t.db.insert(admins).values({ openId: ADMIN, source: "env" });
-  h.fake.addChat("oc_street", { name: "街道", members: [ADMIN, OFFICIAL] });
-  h.fake.addChat("oc_ov", { name: "督办", members: [ADMIN] });
-  await say(h, "oc_street", ADMIN, "/绑定 街乡 朝阳门街道");
-  await say(h, "oc_cg", ADMIN, "/绑定 部门 城管执法队 城管");
-  await say(h, "oc_ga", ADMIN, "/绑定 部门 公安");
-  await say(h, "oc_ov", ADMIN, "/绑定 督办 东城区接诉即办中心");
+  await standardDistrict(h, { admin: ADMIN, official: OFFICIAL });
 });
 afterEach(async () => {
   await h.close();

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
-import { admins, ratings, whistles } from "../src/db/schema";
+import { ratings, whistles } from "../src/db/schema";
 import { decideRating } from "../src/domain/rating";
 import { button, cardText } from "./support/cards";
 import { say } from "./support/chat";
 import { resetDatabase } from "./support/db";
+import { standardDistrict } from "./support/district";
 import { type Harness, larkHarness } from "./support/harness";
 
 const ADMIN = "ou_admin000000000000000000000000001";
@@ -26,13 +27,7 @@ beforeEach(async () => {
   t0 = clock;
   h = await larkHarness({ now: () => new Date(clock) });
   await resetDatabase(h.t);
-  await h.t.db.insert(admins).values({ openId: ADMIN, source: "env" });
-  h.fake.addChat("oc_street", { name: "街道", members: [ADMIN, OFFICIAL] });
-  h.fake.addChat("oc_cg", { name: "城管", members: [ADMIN, CG1] });
-  h.fake.addChat("oc_ga", { name: "公安", members: [ADMIN, GA1] });
-  await say(h, "oc_street", ADMIN, "/绑定 街乡 朝阳门街道");
-  await say(h, "oc_cg", ADMIN, "/绑定 部门 城管执法队 城管");
-  await say(h, "oc_ga", ADMIN, "/绑定 部门 公安");
+  await standardDistrict(h, { admin: ADMIN, official: OFFICIAL, cg: [CG1], ga: [GA1] });
 });
 afterEach(async () => {
   await h.close();
