@@ -21,7 +21,7 @@ import { openPglite } from "../src/db/pglite";
 import { admins, chatBindings, outbox, whistles } from "../src/db/schema";
 import { createApp } from "../src/handlers/app";
 import { createLogger, type Logger } from "../src/log";
-import { type ApiCall, type FakeLark, type PushTarget, startFakeLark } from "../test/support/fake-lark";
+import { type ApiCall, type FakeLark, type PushTarget, startFakeLark } from "../src/sandbox/fake-lark";
 import { percentile, withBenchPostgres } from "./support";
 
 const LATENCY_MS = 50;

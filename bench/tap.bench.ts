@@ -39,7 +39,6 @@ import {
 } from "../src/db/schema";
 import { createApp } from "../src/handlers/app";
 import { createLogger, type Logger } from "../src/log";
-import { button } from "../test/support/cards";
 import {
   type AppIdentity,
   buildPushRequest,
@@ -50,7 +49,8 @@ import {
   type FakeLark,
   type PushTarget,
   startFakeLark,
-} from "../test/support/fake-lark";
+} from "../src/sandbox/fake-lark";
+import { button } from "../test/support/cards";
 import { drive, fmt, type RunStats, withBenchPostgres } from "./support";
 
 const CONCURRENCY = 50;

@@ -33,7 +33,7 @@ import {
   messageEvent,
   type PushTarget,
   startFakeLark,
-} from "../test/support/fake-lark";
+} from "../src/sandbox/fake-lark";
 import { drive, fmt, type RunStats, withBenchPostgres } from "./support";
 
 const N = Number(process.env.BENCH_N ?? 3000);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
-import { type FakeLark, type PushTarget, startFakeLark } from "./support/fake-lark";
+import { type FakeLark, type PushTarget, startFakeLark } from "../src/sandbox/fake-lark";
 import { ENCRYPT_KEY, larkEnv, VERIFICATION_TOKEN } from "./support/harness";
 import { freePort, runServer, type ServerProcess, waitForHealth } from "./support/server-process";
 

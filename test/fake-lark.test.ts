@@ -13,7 +13,7 @@ import {
   type PushTarget,
   signLark,
   startFakeLark,
-} from "./support/fake-lark";
+} from "../src/sandbox/fake-lark";
 
 // ---- helpers -----------------------------------------------------------------------------------
 

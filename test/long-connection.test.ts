@@ -13,8 +13,8 @@ import { loadConfig } from "../src/config";
 import { createApp } from "../src/handlers/app";
 import { type LongConnection, startLongConnection } from "../src/handlers/long-connection";
 import { createLogger, type Logger } from "../src/log";
+import { type FakeLark, type StoredMessage, startFakeLark } from "../src/sandbox/fake-lark";
 import { resetDatabase, type TestDatabase, testDatabase } from "./support/db";
-import { type FakeLark, type StoredMessage, startFakeLark } from "./support/fake-lark";
 import { freePort, runServer, waitForHealth } from "./support/server-process";
 
 const ALICE = "ou_alice000000000000000000000000000";

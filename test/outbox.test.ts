@@ -6,8 +6,8 @@ import { OutboxWorker, type OutboxWorkerOptions } from "../src/bot/outbox-worker
 import { claimDueOutbox } from "../src/db/queries/outbox";
 import { admins, outbox } from "../src/db/schema";
 import { silentLogger } from "../src/log";
+import { type FakeLark, startFakeLark } from "../src/sandbox/fake-lark";
 import { resetDatabase, type TestDatabase, testDatabase } from "./support/db";
-import { type FakeLark, startFakeLark } from "./support/fake-lark";
 
 let t: TestDatabase;
 let fake: FakeLark;

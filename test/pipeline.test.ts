@@ -4,8 +4,8 @@ import { envelopeSchema, type LarkEvent, normalizeEnvelope } from "../src/bot/ev
 import { processEvent } from "../src/bot/pipeline";
 import { Bot } from "../src/bot/router";
 import { inboundEvents, outbox } from "../src/db/schema";
+import { eventEnvelope, messageEvent } from "../src/sandbox/fake-lark";
 import { resetDatabase } from "./support/db";
-import { eventEnvelope, messageEvent } from "./support/fake-lark";
 import { type Harness, larkHarness, VERIFICATION_TOKEN } from "./support/harness";
 
 /** A bot whose /ok replies and whose /boom fails inside its transaction. */

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../src/db/database";
 import { openPglite } from "../src/db/pglite";
 import { openPostgres } from "../src/db/postgres";
+import { type FakeLark, type PushTarget, startFakeLark } from "../src/sandbox/fake-lark";
 import { cardText } from "./support/cards";
 import { throwawayDatabase } from "./support/db";
-import { type FakeLark, type PushTarget, startFakeLark } from "./support/fake-lark";
 import { ENCRYPT_KEY, larkEnv, VERIFICATION_TOKEN } from "./support/harness";
 import { freePort, runServer, type ServerProcess, waitForHealth } from "./support/server-process";
 

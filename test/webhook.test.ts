@@ -2,8 +2,8 @@ import { count } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decryptLark, encryptLark, larkSignature } from "../src/bot/lark-crypto";
 import { inboundEvents, outbox } from "../src/db/schema";
+import { buildPushRequest, eventEnvelope, messageEvent } from "../src/sandbox/fake-lark";
 import { resetDatabase } from "./support/db";
-import { buildPushRequest, eventEnvelope, messageEvent } from "./support/fake-lark";
 import { ENCRYPT_KEY, type Harness, larkHarness, VERIFICATION_TOKEN } from "./support/harness";
 
 let h: Harness;

@@ -4,8 +4,13 @@ import { LarkRuntime } from "../../src/bot/runtime";
 import { loadConfig } from "../../src/config";
 import { createApp } from "../../src/handlers/app";
 import { createLogger, type Logger } from "../../src/log";
+import {
+  type FakeLark,
+  type FakeLarkOptions,
+  type PushTarget,
+  startFakeLark,
+} from "../../src/sandbox/fake-lark";
 import { type TestDatabase, testDatabase } from "./db";
-import { type FakeLark, type FakeLarkOptions, type PushTarget, startFakeLark } from "./fake-lark";
 
 export const VERIFICATION_TOKEN = "vt-test-0123456789";
 export const ENCRYPT_KEY = "ek-test-abcdefghij";
