@@ -17,6 +17,8 @@ export interface RunStats {
   perSecond: number;
   p50: number;
   p99: number;
+  /** This process's CPU time (user + system) per operation, in ms: less disturbed by other load than wall time. */
+  cpuMsPerOp: number;
 }
 
 /** Run `task(i)` `total` times with `concurrency` in flight; latencies in ms. */
@@ -28,6 +30,7 @@ export async function drive(
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async () => {
     while (next < total) {
       const i = next++;
@@ -38,6 +41,7 @@ export async function drive(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
   return {
     n: total,
@@ -45,11 +49,12 @@ export async function drive(
     perSecond: total / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    cpuMsPerOp: (cpu.user + cpu.system) / 1000 / total,
   };
 }
 
 export function fmt(s: RunStats): string {
-  return `${s.n} ops in ${s.seconds.toFixed(2)} s = ${s.perSecond.toFixed(0)}/s, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`;
+  return `${s.n} ops in ${s.seconds.toFixed(2)} s = ${s.perSecond.toFixed(0)}/s, p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, cpu ${s.cpuMsPerOp.toFixed(3)} ms/op`;
 }
 
 /**
@@ -80,4 +85,27 @@ export async function withBenchPostgres<T>(
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
     await admin.end();
   }
+}
+
+/**
+ * With BENCH_PROFILE=<dir>, a V8 CPU profile of one timed section (call the returned function at
+ * its end with a name); otherwise nothing. Open the .cpuprofile in Chrome DevTools.
+ */
+export async function startProfile(): Promise<(name: string) => Promise<void>> {
+  const dir = process.env.BENCH_PROFILE;
+  if (!dir) return async () => {};
+  const { Session } = await import("node:inspector/promises");
+  const { mkdirSync, writeFileSync } = await import("node:fs");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async (name) => {
+    const { profile } = await session.post("Profiler.stop");
+    session.disconnect();
+    mkdirSync(dir, { recursive: true });
+    const file = `${dir}/${name}-${Date.now()}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    console.log(`profile: ${file}`);
+  };
 }

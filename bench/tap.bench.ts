@@ -51,7 +51,7 @@ import {
   startFakeLark,
 } from "../src/sandbox/fake-lark";
 import { button } from "../test/support/cards";
-import { drive, fmt, type RunStats, withBenchPostgres } from "./support";
+import { drive, fmt, type RunStats, startProfile, withBenchPostgres } from "./support";
 
 const CONCURRENCY = 50;
 const BASELINE_N = Number(process.env.BENCH_N ?? 3000);
@@ -225,7 +225,7 @@ async function openWorld(database: Database): Promise<World> {
     db: database.db,
     lark: createLarkClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, log }),
     log,
-    commitConcurrency: database.kind === "postgres" ? 4 : 1, // as src/server.ts
+    commitConcurrency: database.kind === "postgres" ? Number(process.env.BENCH_CC ?? 4) : 1, // as src/server.ts
   });
   await runtime.identify();
   const app = createApp({ database, config: loaded.config, log, lark: runtime });
@@ -331,6 +331,7 @@ async function runTaps(app: Handler, reqs: Prepared[]): Promise<TapRun> {
   let failed = 0;
   let maxCardBytes = 0;
   let oversize = 0;
+  const stopProfile = await startProfile();
   const stats = await drive(reqs.length, CONCURRENCY, async (i) => {
     const r = reqs[i] as Prepared;
     const res = await app.request(URL_EVENTS, { method: "POST", headers: r.headers, body: r.rawBody });
@@ -361,6 +362,7 @@ async function runTaps(app: Handler, reqs: Prepared[]): Promise<TapRun> {
     maxCardBytes = Math.max(maxCardBytes, bytes);
     if (bytes > CARD_MAX_BYTES) oversize++;
   });
+  await stopProfile(`tap-${reqs.length}`);
   return { stats, toasts, failures, failed, maxCardBytes, oversize };
 }
 
@@ -554,10 +556,12 @@ console.log(
   `${CONCURRENCY} concurrent, app.request() in process; taps sealed before timing; outbox not drained while timing`,
 );
 const lines: Line[] = [];
-const pg = await openPglite();
-await migrateDatabase(pg);
-lines.push(...(await measureTaps("pglite  ", pg)));
-await pg.close();
+if (process.env.BENCH_SKIP_PGLITE !== "1") {
+  const pg = await openPglite();
+  await migrateDatabase(pg);
+  lines.push(...(await measureTaps("pglite  ", pg)));
+  await pg.close();
+}
 
 await withBenchPostgres("tap", {}, async (database) => {
   lines.push(...(await measureTaps("postgres", database)));

@@ -1,10 +1,18 @@
 import type { Db, Tx } from "../db/database";
 import { inboundEvents } from "../db/schema";
 import type { Logger } from "../log";
-import type { LarkEvent } from "./events";
+import type { CardActionEvent, LarkEvent } from "./events";
 import type { MemberLookup } from "./membership";
 import { OutboxWriter } from "./outbox";
-import { type Bot, batchMemo, type CallbackAnswer, type Deferred, type Match } from "./router";
+import {
+  type BaseContext,
+  type BatchPrepare,
+  type Bot,
+  batchMemo,
+  type CallbackAnswer,
+  type Deferred,
+  type Match,
+} from "./router";
 
 /**
  * The one path every verified event takes, whatever the way in:
@@ -73,6 +81,7 @@ function isTransient(err: unknown): boolean {
 interface Pending {
   event: LarkEvent;
   run: Extract<Match, { kind: "run" }>["run"];
+  prepare: BatchPrepare | undefined;
   resolve: (r: PipelineResult) => void;
   reject: (e: unknown) => void;
 }
@@ -103,7 +112,7 @@ export class EventCommitter {
 
   submit(event: LarkEvent, match: Extract<Match, { kind: "run" }>): Promise<PipelineResult> {
     return new Promise<PipelineResult>((resolve, reject) => {
-      this.queue.push({ event, run: match.run, resolve, reject });
+      this.queue.push({ event, run: match.run, prepare: match.prepare, resolve, reject });
       // Start after pending I/O callbacks have run (not on a microtask), so events that are ready
       // at the same moment share the transaction — PGlite runs its statements without yielding to I/O.
       if (this.queue.length === 1) nextMacrotask(() => this.pump());
@@ -188,24 +197,42 @@ export class EventCommitter {
     // Handlers take row locks in the order whistle → dispatch; running the batch in that order too
     // keeps concurrent batches from waiting on each other in a circle (deadlock).
     const order = batch.map((p, i) => ({ p, i, key: lockKey(p.event) })).sort(byLockKey);
-    for (const { p, i } of order) {
+    const base = (log: Logger): BaseContext => ({
+      tx,
+      now,
+      log,
+      out,
+      botOpenId: this.o.botOpenId(),
+      lookup: this.o.lookup,
+      tz: this.o.tz,
+      batch: memo,
+    });
+    const runnable = order.filter(({ p }) => {
       // The same event twice in one batch: the insert kept one row; only the first copy runs.
-      if (!freshIds.has(p.event.eventId) || seen.has(p.event.eventId)) {
+      const first = freshIds.has(p.event.eventId) && !seen.has(p.event.eventId);
+      seen.add(p.event.eventId);
+      return first;
+    });
+    // Card actions that share a unit of work lock and load their rows together, in lock order.
+    const prepares = new Map<BatchPrepare, CardActionEvent[]>();
+    for (const { p } of runnable) {
+      if (!p.prepare || p.event.kind !== "card_action") continue;
+      const events = prepares.get(p.prepare);
+      if (events) events.push(p.event);
+      else prepares.set(p.prepare, [p.event]);
+    }
+    for (const [prepare, events] of prepares) await prepare.run(base(this.o.log), events);
+    const freshSet = new Set(runnable.map((f) => f.i));
+    for (const { p, i } of order) {
+      if (!freshSet.has(i)) {
         results[i] = { status: "duplicate" };
         continue;
       }
-      seen.add(p.event.eventId);
       const log = this.o.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
-      const answer = await p.run({
-        tx,
-        now,
-        log,
-        out,
-        botOpenId: this.o.botOpenId(),
-        lookup: this.o.lookup,
-        tz: this.o.tz,
-        batch: memo,
-      });
+      // A handler outside the units of work sees their writes, and they reload after it.
+      if (!p.prepare) await memo.barrier();
+      const answer = await p.run(base(log));
+      if (!p.prepare) await memo.barrier();
       if (answer && "deferred" in answer) later.push({ index: i, answer });
       results[i] = {
         status: "processed",
@@ -213,6 +240,7 @@ export class EventCommitter {
         answer: answer && "deferred" in answer ? undefined : answer,
       };
     }
+    await memo.barrier();
     // Answers that render what the whole batch changed: after every handler ran, started together
     // so what they load can be loaded once for all of them.
     await Promise.all(

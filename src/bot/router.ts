@@ -39,12 +39,34 @@ export interface BaseContext {
 }
 
 /**
- * Memoised work within one transaction's batch of events: `once(key, fn)` runs `fn` the first time
- * and returns the same promise after. Only use it in `Deferred` answers, which run after every
- * handler of the batch has made its changes — so what it loads is final for the batch.
+ * Work shared by the events committed in one transaction.
+ *
+ * - `once(key, fn)` runs `fn` the first time and returns the same promise after. Only use it in
+ *   `Deferred` answers, which run after every handler of the batch has made its changes — so what
+ *   it loads is final for the batch.
+ * - `unit(key, create)` is a batch-scoped unit of work (rows locked and loaded for the whole batch,
+ *   writes buffered and sent as a few set-based statements). The pipeline calls `barrier()` around
+ *   every handler that does not use the unit, and before the deferred answers: it flushes the
+ *   buffered writes and forgets the unit, so no handler ever reads around them.
  */
 export interface BatchMemo {
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  unit<T extends BatchUnit>(key: string, create: () => T): T;
+  barrier(): Promise<void>;
+}
+
+export interface BatchUnit {
+  flush(): Promise<void>;
+}
+
+/**
+ * Batch preparation for a family of card actions: called once with every (fresh) event of the
+ * batch that names it, before any of their handlers run, so it can lock and load their rows in a
+ * few statements. The handlers must give the same results without it (it is only faster).
+ */
+export interface BatchPrepare {
+  key: string;
+  run: (base: BaseContext, events: CardActionEvent[]) => Promise<void>;
 }
 
 /**
@@ -77,7 +99,12 @@ export type EventHandler = (ctx: EventContext) => Promise<void>;
 export type Match =
   | { kind: "none"; why: string }
   | { kind: "answer"; answer: CallbackAnswer }
-  | { kind: "run"; run: (base: BaseContext) => Promise<CallbackAnswer | Deferred | undefined> };
+  | {
+      kind: "run";
+      run: (base: BaseContext) => Promise<CallbackAnswer | Deferred | undefined>;
+      /** Set for card actions that share a batch unit of work (see `BatchPrepare`). */
+      prepare?: BatchPrepare;
+    };
 
 export type RouteResult = { handled: false; why: string } | { handled: true; answer?: CallbackAnswer };
 
@@ -94,6 +121,7 @@ export interface CommandHelp {
 /** A memo for one batch. */
 export function batchMemo(): BatchMemo {
   const memo = new Map<string, Promise<unknown>>();
+  const units = new Map<string, BatchUnit>();
   return {
     once<T>(key: string, fn: () => Promise<T>): Promise<T> {
       let p = memo.get(key) as Promise<T> | undefined;
@@ -103,13 +131,26 @@ export function batchMemo(): BatchMemo {
       }
       return p;
     },
+    unit<T extends BatchUnit>(key: string, create: () => T): T {
+      let u = units.get(key) as T | undefined;
+      if (!u) {
+        u = create();
+        units.set(key, u);
+      }
+      return u;
+    },
+    async barrier() {
+      const pending = [...units.values()];
+      units.clear();
+      for (const u of pending) await u.flush();
+    },
   };
 }
 
 export class Bot {
   private readonly commands = new Map<string, CommandHandler>();
   private readonly helps: { names: string[]; help: CommandHelp }[] = [];
-  private readonly actions = new Map<string, ActionHandler>();
+  private readonly actions = new Map<string, { handler: ActionHandler; prepare?: BatchPrepare }>();
   private readonly events = new Map<string, EventHandler>();
   private unknownCommand: CommandHandler | undefined;
 
@@ -127,9 +168,9 @@ export class Bot {
   }
 
   /** Register a card action, matched on the `action` field of the component's callback value. */
-  action(name: string, handler: ActionHandler): this {
+  action(name: string, handler: ActionHandler, opts: { prepare?: BatchPrepare } = {}): this {
     if (this.actions.has(name)) throw new Error(`action "${name}" registered twice`);
-    this.actions.set(name, handler);
+    this.actions.set(name, { handler, prepare: opts.prepare });
     return this;
   }
 
@@ -185,14 +226,15 @@ export class Bot {
       }
       case "card_action": {
         const action = typeof event.value.action === "string" ? event.value.action : "";
-        const handler = this.actions.get(action);
-        if (!handler) {
+        const registered = this.actions.get(action);
+        if (!registered) {
           return {
             kind: "answer",
             answer: { toast: { type: "warning", content: "这张卡片已过期或无法识别，请重新发起。" } },
           };
         }
-        return { kind: "run", run: (base) => handler({ ...base, event, action }) };
+        const { handler, prepare } = registered;
+        return { kind: "run", run: (base) => handler({ ...base, event, action }), prepare };
       }
       case "event": {
         const handler = this.events.get(event.eventType);
@@ -214,6 +256,7 @@ export class Bot {
     if (m.kind === "none") return { handled: false, why: m.why };
     if (m.kind === "answer") return { handled: true, answer: m.answer };
     const answer = await m.run(base);
+    await base.batch.barrier();
     return { handled: true, answer: answer && "deferred" in answer ? await answer.deferred() : answer };
   }
 

@@ -16,7 +16,14 @@ export interface WallClock {
   second: number;
 }
 
-export function wallClock(date: Date, tz: string): WallClock {
+/**
+ * Zone offsets (ms) by zone and quarter hour: `formatToParts` costs microseconds and cards show
+ * many times, but an offset only changes at a transition, and transitions fall on quarter hours.
+ */
+const offsets = new Map<string, number>();
+const QUARTER_HOUR = 15 * 60_000;
+
+function formatter(tz: string): Intl.DateTimeFormat {
   let f = formatters.get(tz);
   if (!f) {
     f = new Intl.DateTimeFormat("en-US", {
@@ -31,15 +38,42 @@ export function wallClock(date: Date, tz: string): WallClock {
     });
     formatters.set(tz, f);
   }
+  return f;
+}
+
+function zoneOffset(ms: number, tz: string): number {
+  const bucket = Math.floor(ms / QUARTER_HOUR);
+  const key = `${tz}|${bucket}`;
+  const cached = offsets.get(key);
+  if (cached !== undefined) return cached;
+  const at = bucket * QUARTER_HOUR;
   const p: Record<string, number> = {};
-  for (const x of f.formatToParts(date)) if (x.type !== "literal") p[x.type] = Number(x.value);
+  for (const x of formatter(tz).formatToParts(new Date(at))) {
+    if (x.type !== "literal") p[x.type] = Number(x.value);
+  }
+  const wall = Date.UTC(
+    p.year ?? 1970,
+    (p.month ?? 1) - 1,
+    p.day ?? 1,
+    (p.hour ?? 0) % 24,
+    p.minute ?? 0,
+    p.second ?? 0,
+  );
+  const offset = wall - at;
+  if (offsets.size > 10_000) offsets.clear();
+  offsets.set(key, offset);
+  return offset;
+}
+
+export function wallClock(date: Date, tz: string): WallClock {
+  const w = new Date(date.getTime() + zoneOffset(date.getTime(), tz));
   return {
-    year: p.year ?? 0,
-    month: p.month ?? 1,
-    day: p.day ?? 1,
-    hour: (p.hour ?? 0) % 24,
-    minute: p.minute ?? 0,
-    second: p.second ?? 0,
+    year: w.getUTCFullYear(),
+    month: w.getUTCMonth() + 1,
+    day: w.getUTCDate(),
+    hour: w.getUTCHours(),
+    minute: w.getUTCMinutes(),
+    second: w.getUTCSeconds(),
   };
 }
 

@@ -1,56 +1,37 @@
 import { eq } from "drizzle-orm";
-import {
-  addProgressNote,
-  addReportIn,
-  addTimeline,
-  type DispatchRow,
-  lockDispatch,
-  lockWhistle,
-  updateDispatch,
-  type WhistleRow,
-  whistleIdOfDispatch,
-} from "../../db/queries/whistles";
+import { addProgressNote } from "../../db/queries/whistles";
 import { units } from "../../db/schema";
 import { can } from "../../domain/permissions";
 import { addProgress, closedReason, markOnSite, reportInTiming } from "../../domain/whistle";
 import { renderDepartmentCard } from "../cards/department-card";
 import type { ActionContext, Bot, CallbackAnswer, Deferred } from "../router";
+import { type DeskRows, desk, prepareDesk } from "./dispatch-desk";
 import { batchWhistles } from "./loader";
 import { publishCards } from "./publish";
 import { memberOfUnit } from "./roles";
 
 /**
  * The department's side of a whistle, on its card: 报到 (report in), 到场 (on site), 进展 (progress).
- * Each tap locks its dispatch row (and shares the whistle's), so 100 simultaneous taps leave one
- * report-in and one row per person. The answer carries the department card re-rendered from the
- * database; the street's summary card follows through the outbox when it changed.
+ * Each tap holds its dispatch row lock (and shares the whistle's) through the batch's desk, so 100
+ * simultaneous taps leave one report-in and one row per person. The answer carries the department
+ * card re-rendered from the database; the street's summary card follows through the outbox when
+ * it changed.
  */
 
-interface Loaded {
-  dispatch: DispatchRow;
-  whistle: WhistleRow;
-}
+type Loaded = DeskRows;
 
 const gone: CallbackAnswer = {
   toast: { type: "warning", content: "找不到这张卡片对应的哨单，可能已被删除。" },
 };
 
-async function load(ctx: ActionContext): Promise<Loaded | undefined> {
-  const dispatchId = Number(ctx.event.value.d);
-  if (!Number.isInteger(dispatchId)) return undefined;
-  // Locks in one order everywhere — the whistle, then its dispatch — so concurrent taps and a
-  // resolve never wait on each other in a circle. Cards carry the whistle id (`w`); older ones not.
-  const whistleId = Number(ctx.event.value.w) || (await whistleIdOfDispatch(ctx.tx, dispatchId));
-  if (!whistleId) return undefined;
-  const whistle = await lockWhistle(ctx.tx, whistleId, "share");
-  const dispatch = await lockDispatch(ctx.tx, dispatchId);
-  if (!whistle || !dispatch || dispatch.whistleId !== whistle.id) return undefined;
-  return { dispatch, whistle };
+function load(ctx: ActionContext): Promise<Loaded | undefined> {
+  return desk(ctx).rows(ctx.event);
 }
 
 /** Staff of the department only; the refusal names the department and who may do it. */
 async function refusal(ctx: ActionContext, l: Loaded, action: "report_in" | "on_site" | "progress") {
-  if (await memberOfUnit(ctx, l.dispatch.departmentId)) return undefined;
+  if (await memberOfUnit(ctx, l.dispatch.departmentId, desk(ctx).chatsOf(l.dispatch.departmentId)))
+    return undefined;
   const [dept] = await ctx.tx
     .select({ name: units.name })
     .from(units)
@@ -99,16 +80,21 @@ function answer(
 }
 
 /** Record a report-in by `who`: the department's first (on time or late) or a colleague's. */
-async function recordReportIn(ctx: ActionContext, l: Loaded, who: string) {
+function recordReportIn(ctx: ActionContext, l: Loaded, who: string) {
   const first = l.dispatch.state === "pending";
+  const d = desk(ctx);
   // Transactions that started earlier can get the row lock later: never record a colleague
   // before the department's own report-in.
   const at = first ? ctx.now : new Date(Math.max(ctx.now.getTime(), l.dispatch.reportedAt?.getTime() ?? 0));
-  if (!(await addReportIn(ctx.tx, l.dispatch.id, who, at))) return { kind: "repeat" as const };
+  if (!d.addReportIn(l.dispatch.id, who, at)) return { kind: "repeat" as const };
   if (!first) {
-    await addTimeline(ctx.tx, l.whistle.id, at, [
-      { kind: "joined", actorOpenId: who, departmentId: l.dispatch.departmentId },
-    ]);
+    d.timeline({
+      whistleId: l.whistle.id,
+      at,
+      kind: "joined",
+      actorOpenId: who,
+      departmentId: l.dispatch.departmentId,
+    });
     return { kind: "colleague" as const };
   }
   const { lateMinutes, minutesTaken: minutes } = reportInTiming(
@@ -116,20 +102,20 @@ async function recordReportIn(ctx: ActionContext, l: Loaded, who: string) {
     l.dispatch.deadlineAt,
     at,
   );
-  await updateDispatch(ctx.tx, l.dispatch.id, {
+  d.patch(l.dispatch.id, {
     state: "reported",
     reportedAt: at,
     reportedBy: who,
     lateMinutes: lateMinutes > 0 ? lateMinutes : null,
   });
-  await addTimeline(ctx.tx, l.whistle.id, at, [
-    {
-      kind: "reported",
-      actorOpenId: who,
-      departmentId: l.dispatch.departmentId,
-      data: { minutes, late: lateMinutes },
-    },
-  ]);
+  d.timeline({
+    whistleId: l.whistle.id,
+    at,
+    kind: "reported",
+    actorOpenId: who,
+    departmentId: l.dispatch.departmentId,
+    data: { minutes, late: lateMinutes },
+  });
   return { kind: "first" as const, lateMinutes, minutes };
 }
 
@@ -140,7 +126,7 @@ async function reportInAction(ctx: ActionContext): Promise<CallbackAnswer | Defe
   if (refused) return refused;
   if (l.whistle.status !== "open")
     return answer(ctx, l, { type: "info", content: closedReason(l.whistle) }, false);
-  const r = await recordReportIn(ctx, l, ctx.event.operatorOpenId);
+  const r = recordReportIn(ctx, l, ctx.event.operatorOpenId);
   switch (r.kind) {
     case "repeat":
       return answer(ctx, l, { type: "info", content: "你已经报到过了。" }, false);
@@ -168,11 +154,15 @@ async function onSiteAction(ctx: ActionContext): Promise<CallbackAnswer | Deferr
   if (outcome.kind === "already") return answer(ctx, l, { type: "info", content: "已经标记为到场。" }, false);
   const who = ctx.event.operatorOpenId;
   // 到场 before 报到: they are there, so they have reported in too.
-  if (outcome.alsoReportsIn) await recordReportIn(ctx, l, who);
-  await updateDispatch(ctx.tx, l.dispatch.id, { state: "on_site", onSiteAt: ctx.now, onSiteBy: who });
-  await addTimeline(ctx.tx, l.whistle.id, ctx.now, [
-    { kind: "on_site", actorOpenId: who, departmentId: l.dispatch.departmentId },
-  ]);
+  if (outcome.alsoReportsIn) recordReportIn(ctx, l, who);
+  desk(ctx).patch(l.dispatch.id, { state: "on_site", onSiteAt: ctx.now, onSiteBy: who });
+  desk(ctx).timeline({
+    whistleId: l.whistle.id,
+    at: ctx.now,
+    kind: "on_site",
+    actorOpenId: who,
+    departmentId: l.dispatch.departmentId,
+  });
   return answer(ctx, l, { type: "success", content: "已标记到场。" }, true);
 }
 
@@ -186,19 +176,19 @@ async function progressAction(ctx: ActionContext): Promise<CallbackAnswer | Defe
   if (outcome.kind === "invalid") return { toast: { type: "error", content: outcome.reason } };
   const who = ctx.event.operatorOpenId;
   await addProgressNote(ctx.tx, l.dispatch.id, who, outcome.text, ctx.now);
-  await addTimeline(ctx.tx, l.whistle.id, ctx.now, [
-    {
-      kind: "progress",
-      actorOpenId: who,
-      departmentId: l.dispatch.departmentId,
-      data: { note: outcome.text },
-    },
-  ]);
+  desk(ctx).timeline({
+    whistleId: l.whistle.id,
+    at: ctx.now,
+    kind: "progress",
+    actorOpenId: who,
+    departmentId: l.dispatch.departmentId,
+    data: { note: outcome.text },
+  });
   return answer(ctx, l, { type: "success", content: "进展已提交。" }, true);
 }
 
 export function registerDispatchActions(bot: Bot): void {
-  bot.action("report_in", reportInAction);
-  bot.action("on_site", onSiteAction);
-  bot.action("progress", progressAction);
+  bot.action("report_in", reportInAction, { prepare: prepareDesk });
+  bot.action("on_site", onSiteAction, { prepare: prepareDesk });
+  bot.action("progress", progressAction, { prepare: prepareDesk });
 }

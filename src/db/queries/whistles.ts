@@ -96,27 +96,39 @@ export async function insertWhistle(db: DbOrTx, w: NewWhistle, now: Date): Promi
   return row;
 }
 
-export async function addTimeline(
-  db: DbOrTx,
-  whistleId: number,
-  at: Date,
-  entries: {
-    kind: string;
-    actorOpenId?: string | null;
-    departmentId?: number | null;
-    data?: Record<string, unknown>;
-  }[],
-): Promise<void> {
+export interface TimelineInsert {
+  whistleId: number;
+  at: Date;
+  kind: string;
+  actorOpenId?: string | null;
+  departmentId?: number | null;
+  data?: Record<string, unknown>;
+}
+
+/** Timeline entries of any whistles, in one statement (ids follow the array's order). */
+export async function addTimelineEntries(db: DbOrTx, entries: TimelineInsert[]): Promise<void> {
   if (entries.length === 0) return;
   await db.insert(timeline).values(
     entries.map((e) => ({
-      whistleId,
-      at,
+      whistleId: e.whistleId,
+      at: e.at,
       kind: e.kind,
       actorOpenId: e.actorOpenId ?? null,
       departmentId: e.departmentId ?? null,
       data: e.data ?? {},
     })),
+  );
+}
+
+export async function addTimeline(
+  db: DbOrTx,
+  whistleId: number,
+  at: Date,
+  entries: Omit<TimelineInsert, "whistleId" | "at">[],
+): Promise<void> {
+  await addTimelineEntries(
+    db,
+    entries.map((e) => ({ ...e, whistleId, at })),
   );
 }
 
@@ -136,36 +148,52 @@ export async function timelineOf(db: DbOrTx, whistleId: number): Promise<Timelin
   }));
 }
 
-/** Load whistles (by id) as views, in the order of `ids`. */
+/**
+ * Load whistles (by id) as views, in the order of `ids`. The four reads are independent, so they
+ * are sent together (one round trip on Postgres, which runs them in order on the connection).
+ */
 export async function whistleViews(db: DbOrTx, ids: number[]): Promise<WhistleView[]> {
   if (ids.length === 0) return [];
-  const ws = await db
-    .select({ w: whistles, streetName: units.name })
-    .from(whistles)
-    .innerJoin(units, eq(units.id, whistles.streetId))
-    .where(inArray(whistles.id, ids));
-  const ds = await db
-    .select({ d: dispatches, departmentName: units.name })
-    .from(dispatches)
-    .innerJoin(units, eq(units.id, dispatches.departmentId))
-    .where(inArray(dispatches.whistleId, ids))
-    .orderBy(asc(dispatches.id));
-  const dispatchIds = ds.map((r) => r.d.id);
-  const [reporters, notes] =
-    dispatchIds.length === 0
-      ? [[], []]
-      : await Promise.all([
-          db
-            .select()
-            .from(reportIns)
-            .where(inArray(reportIns.dispatchId, dispatchIds))
-            .orderBy(asc(reportIns.at), asc(reportIns.id)),
-          db
-            .select()
-            .from(progressNotes)
-            .where(inArray(progressNotes.dispatchId, dispatchIds))
-            .orderBy(asc(progressNotes.at), asc(progressNotes.id)),
-        ]);
+  const [ws, ds, reporters, notes] = await Promise.all([
+    db
+      .select({ w: whistles, streetName: units.name })
+      .from(whistles)
+      .innerJoin(units, eq(units.id, whistles.streetId))
+      .where(inArray(whistles.id, ids)),
+    db
+      .select({ d: dispatches, departmentName: units.name })
+      .from(dispatches)
+      .innerJoin(units, eq(units.id, dispatches.departmentId))
+      .where(inArray(dispatches.whistleId, ids))
+      .orderBy(asc(dispatches.id)),
+    db
+      .select({ dispatchId: reportIns.dispatchId, openId: reportIns.openId, at: reportIns.at })
+      .from(reportIns)
+      .innerJoin(dispatches, eq(dispatches.id, reportIns.dispatchId))
+      .where(inArray(dispatches.whistleId, ids))
+      .orderBy(asc(reportIns.at), asc(reportIns.id)),
+    db
+      .select({
+        dispatchId: progressNotes.dispatchId,
+        openId: progressNotes.openId,
+        note: progressNotes.note,
+        at: progressNotes.at,
+      })
+      .from(progressNotes)
+      .innerJoin(dispatches, eq(dispatches.id, progressNotes.dispatchId))
+      .where(inArray(dispatches.whistleId, ids))
+      .orderBy(asc(progressNotes.at), asc(progressNotes.id)),
+  ]);
+  const reportersOf = groupBy(
+    reporters,
+    (r) => r.dispatchId,
+    (r) => ({ openId: r.openId, at: r.at }),
+  );
+  const notesOf = groupBy(
+    notes,
+    (n) => n.dispatchId,
+    (n) => ({ openId: n.openId, note: n.note, at: n.at }),
+  );
   const views = new Map<number, WhistleView>();
   for (const { w, streetName } of ws) {
     views.set(w.id, {
@@ -201,18 +229,26 @@ export async function whistleViews(db: DbOrTx, ids: number[]): Promise<WhistleVi
       reportedAt: d.reportedAt,
       reportedBy: d.reportedBy,
       lateMinutes: d.lateMinutes,
-      reporters: reporters.filter((r) => r.dispatchId === d.id).map((r) => ({ openId: r.openId, at: r.at })),
+      reporters: reportersOf.get(d.id) ?? [],
       onSiteAt: d.onSiteAt,
       onSiteBy: d.onSiteBy,
       overdueAt: d.overdueAt,
       escalationCount: d.escalationCount,
-      progress: notes
-        .filter((n) => n.dispatchId === d.id)
-        .map((n) => ({ openId: n.openId, note: n.note, at: n.at })),
+      progress: notesOf.get(d.id) ?? [],
     };
     views.get(d.whistleId)?.dispatches.push(view);
   }
   return ids.flatMap((id) => views.get(id) ?? []);
+}
+
+function groupBy<T, K, V>(rows: T[], key: (r: T) => K, value: (r: T) => V): Map<K, V[]> {
+  const out = new Map<K, V[]>();
+  for (const r of rows) {
+    const list = out.get(key(r));
+    if (list) list.push(value(r));
+    else out.set(key(r), [value(r)]);
+  }
+  return out;
 }
 
 export async function whistleView(db: DbOrTx, id: number): Promise<WhistleView | undefined> {
@@ -237,33 +273,73 @@ export async function lockWhistle(
   return row;
 }
 
-export async function whistleIdOfDispatch(db: DbOrTx, dispatchId: number): Promise<number | undefined> {
-  const [row] = await db
-    .select({ w: dispatches.whistleId })
+/** Share-lock whistles, in id order (the order every transaction takes them in). */
+export async function lockWhistlesShared(db: DbOrTx, ids: number[]): Promise<WhistleRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(whistles).where(inArray(whistles.id, ids)).orderBy(asc(whistles.id)).for("share");
+}
+
+/** Lock dispatch rows for update, in id order. */
+export async function lockDispatches(db: DbOrTx, ids: number[]): Promise<DispatchRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
     .from(dispatches)
-    .where(eq(dispatches.id, dispatchId));
-  return row?.w;
+    .where(inArray(dispatches.id, ids))
+    .orderBy(asc(dispatches.id))
+    .for("update");
 }
 
-/** Lock a dispatch row; returns it with its whistle id. */
-export async function lockDispatch(db: DbOrTx, id: number): Promise<DispatchRow | undefined> {
-  const [row] = await db.select().from(dispatches).where(eq(dispatches.id, id)).for("update");
-  return row;
-}
-
-/** Record one person's tap; false when they had already tapped. */
-export async function addReportIn(
-  db: DbOrTx,
-  dispatchId: number,
-  openId: string,
-  at: Date,
-): Promise<boolean> {
+/** The whistle of each dispatch (for cards too old to carry it). */
+export async function whistleIdsOfDispatches(db: DbOrTx, ids: number[]): Promise<Map<number, number>> {
+  if (ids.length === 0) return new Map();
   const rows = await db
+    .select({ id: dispatches.id, w: dispatches.whistleId })
+    .from(dispatches)
+    .where(inArray(dispatches.id, ids));
+  return new Map(rows.map((r) => [r.id, r.w]));
+}
+
+/** Who, among `openIds`, has already tapped 报到 on each of the dispatches. */
+export async function reportersAmong(
+  db: DbOrTx,
+  dispatchIds: number[],
+  openIds: string[],
+): Promise<{ dispatchId: number; openId: string }[]> {
+  if (dispatchIds.length === 0 || openIds.length === 0) return [];
+  return db
+    .select({ dispatchId: reportIns.dispatchId, openId: reportIns.openId })
+    .from(reportIns)
+    .where(and(inArray(reportIns.dispatchId, dispatchIds), inArray(reportIns.openId, openIds)));
+}
+
+/** Record many taps in one statement; returns how many were new. */
+export async function addReportIns(
+  db: DbOrTx,
+  rows: { dispatchId: number; openId: string; at: Date }[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const inserted = await db
     .insert(reportIns)
-    .values({ dispatchId, openId, at })
+    .values(rows)
     .onConflictDoNothing()
     .returning({ id: reportIns.id });
-  return rows.length > 0;
+  return inserted.length;
+}
+
+/** The bound chats of the departments of some dispatches, by department. */
+export async function chatsOfDepartments(db: DbOrTx, dispatchIds: number[]): Promise<Map<number, string[]>> {
+  if (dispatchIds.length === 0) return new Map();
+  const rows = await db
+    .selectDistinct({ unitId: chatBindings.unitId, chatId: chatBindings.chatId })
+    .from(chatBindings)
+    .innerJoin(dispatches, eq(dispatches.departmentId, chatBindings.unitId))
+    .where(inArray(dispatches.id, dispatchIds));
+  return groupBy(
+    rows,
+    (r) => r.unitId,
+    (r) => r.chatId,
+  );
 }
 
 export async function updateDispatch(db: DbOrTx, id: number, set: Partial<typeof dispatches.$inferInsert>) {
