@@ -157,6 +157,7 @@ async function measureFanout(label: string, database: Database): Promise<Result>
       lark,
       log,
       commitConcurrency: database.kind === "postgres" ? 4 : 1, // as src/server.ts
+      handleBatch: database.kind === "postgres" ? 8 : 2,
     });
     await runtime.identify();
     const app = createApp({ database, config: loaded.config, log, lark: runtime });

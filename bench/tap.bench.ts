@@ -226,6 +226,7 @@ async function openWorld(database: Database): Promise<World> {
     lark: createLarkClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, log }),
     log,
     commitConcurrency: database.kind === "postgres" ? Number(process.env.BENCH_CC ?? 4) : 1, // as src/server.ts
+    handleBatch: database.kind === "postgres" ? 8 : 2,
   });
   await runtime.identify();
   const app = createApp({ database, config: loaded.config, log, lark: runtime });

@@ -32,7 +32,7 @@ try {
 }
 await seedEnvAdmins(database.db, config.admins);
 
-/** How often the outbox is drained for retries and rows other instances left. */
+/** How often acknowledged events and the outbox are picked up again (retries, rows other instances left). */
 const DRAIN_EVERY_MS = 5_000;
 /** How often deadlines, reminders and escalations are swept (the promise is ≤ 15 s late). */
 const SWEEP_EVERY_MS = 15_000;
@@ -46,6 +46,7 @@ if (config.lark) {
     lark: createLarkClient({ ...lark, log: log.child({ part: "lark" }) }),
     log,
     commitConcurrency: database.kind === "postgres" ? 4 : 1,
+    handleBatch: database.kind === "postgres" ? 8 : 2,
     tz: config.tzDisplay,
     digestAt: config.digestAt,
   });
@@ -69,7 +70,12 @@ if (config.lark) {
     }
   };
   void sweep(); // whatever came due while the server was down, and what a previous run left in the outbox
-  timers.push(setInterval(() => void rt.worker.kick(), DRAIN_EVERY_MS));
+  timers.push(
+    setInterval(() => {
+      void rt.inbound.kick();
+      void rt.worker.kick();
+    }, DRAIN_EVERY_MS),
+  );
   timers.push(setInterval(() => void sweep(), SWEEP_EVERY_MS));
   if (config.mode === "ws") {
     longConnection = startLongConnection({ ...lark, runtime: rt, log: log.child({ part: "ws" }) });
@@ -98,6 +104,7 @@ async function shutdown(signal: string) {
   for (const t of timers) clearInterval(t);
   longConnection?.close();
   await new Promise<void>((done) => server.close(() => done()));
+  await runtime?.inbound.idle();
   await runtime?.worker.idle();
   await database.close();
   log.info("stopped");

@@ -60,7 +60,7 @@ async function tap(who: string, card: { message_id: string; content: unknown } |
     messageId: card?.message_id as string,
     value,
   });
-  await h.runtime.worker.kick();
+  await h.runtime.settle();
   return r;
 }
 
@@ -112,7 +112,7 @@ describe("deadlines, reminders and escalation (injected clock)", () => {
       value: cgReport,
     });
     expect(JSON.stringify(late.toast)).toContain("超时 60 分钟");
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     expect(escalationCards()).toHaveLength(2);
     expect(h.fake.message(cg?.message_id as string)?.urgent).toHaveLength(2); // the deadline and the repeat only
     const dropped = await h.t.db.select().from(outbox).where(eq(outbox.status, "dropped"));
@@ -143,7 +143,7 @@ describe("deadlines, reminders and escalation (injected clock)", () => {
       value: button(summary?.content, "resolve"),
       formValue: { text: "已处理" },
     });
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     const toDepartments = () => [...texts("oc_ga"), ...texts("oc_cg")].length;
     const before = toDepartments();
     await h.runtime.sweep(at(5 + 480));
@@ -162,7 +162,7 @@ describe("deadlines, reminders and escalation (injected clock)", () => {
       .update(whistles)
       .set({ status: "cancelled", cancelledAt: new Date(clock) })
       .where(eq(whistles.id, w?.id as number));
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     expect(texts("oc_cg")).toHaveLength(0);
   });
 

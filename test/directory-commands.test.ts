@@ -253,7 +253,7 @@ describe("group events", () => {
       name: "城管执法队值班群",
       external: false,
     });
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     const [welcome] = h.fake.messages("oc_new").filter((m) => m.sender === "bot");
     expect(lintCard(welcome?.content)).toEqual([]);
     expect(JSON.stringify(welcome?.content)).toContain("/绑定 部门");

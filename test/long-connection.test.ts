@@ -94,7 +94,7 @@ describe("long connection (LARK_MODE=ws) in process", () => {
     const pushed = await fake.push.message("ws", { chatId: ROOM, senderOpenId: ALICE, text: "/帮助" });
     expect(pushed.status, lines.join("\n")).toBe(200); // ACK code 200
     expect(pushed.timedOut).toBe(false);
-    await runtime.worker.idle();
+    await runtime.settle();
     await expect.poll(() => botReplies(fake, ROOM).length).toBe(1);
     const reply = botReplies(fake, ROOM)[0];
     expect(reply?.parent_id).toBe(pushed.messageId);
@@ -104,7 +104,7 @@ describe("long connection (LARK_MODE=ws) in process", () => {
     const again = await fake.push.redeliver(pushed);
     expect(again.status).toBe(200);
     expect(JSON.parse(again.plaintext).header.event_id).toBe(pushed.eventId);
-    await runtime.worker.idle();
+    await runtime.settle();
     expect(botReplies(fake, ROOM)).toHaveLength(1);
     expect(lines.filter((l) => l.includes('"status":"duplicate"'))).toHaveLength(1);
 

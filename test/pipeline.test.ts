@@ -1,9 +1,12 @@
 import { count } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { envelopeSchema, type LarkEvent, normalizeEnvelope } from "../src/bot/events";
+import { InboundWorker, MAX_ATTEMPTS } from "../src/bot/inbound-worker";
 import { processEvent } from "../src/bot/pipeline";
 import { Bot } from "../src/bot/router";
+import { pendingInboundCount, recordInbound } from "../src/db/queries/inbound";
 import { inboundEvents, outbox } from "../src/db/schema";
+import { createLogger } from "../src/log";
 import { eventEnvelope, messageEvent } from "../src/sandbox/fake-lark";
 import { resetDatabase } from "./support/db";
 import { type Harness, larkHarness, VERIFICATION_TOKEN } from "./support/harness";
@@ -48,6 +51,7 @@ describe("event pipeline (group commit)", () => {
       ...pushes.slice(0, 5).map((p) => h.fake.push.redeliver(p)),
       h.fake.push.message(h.target, { chatId: "oc_0", senderOpenId: "ou_a", text: "/ok last" }),
     ]);
+    await h.runtime.settle();
     expect(await counts()).toEqual({ inbound: 41, outbox: 41 });
   });
 
@@ -75,8 +79,11 @@ describe("event pipeline (group commit)", () => {
       [...events, events[0]].map((e) => processEvent(e as LarkEvent, h.runtime.pipeline)),
     );
     expect(results.filter((r) => r.status === "duplicate")).toHaveLength(1);
-    const batches = new Set(h.logs.filter((l) => l.msg === "inbound event").map((l) => l.batch));
+    expect(results.filter((r) => r.status === "accepted")).toHaveLength(20);
+    const acks = h.logs.filter((l) => l.msg === "inbound event" && l.status !== "done");
+    const batches = new Set(acks.map((l) => l.batch));
     expect([...batches].every((b) => typeof b === "number" && b > 1)).toBe(true);
+    await h.runtime.settle();
     expect(await counts()).toEqual({ inbound: 20, outbox: 20 });
   });
 
@@ -87,10 +94,81 @@ describe("event pipeline (group commit)", () => {
       ),
       h.fake.push.message(h.target, { chatId: "oc_b", senderOpenId: "ou_a", text: "/boom" }),
     ]);
-    const statuses = pushes.map((p) => p.status);
-    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(200));
-    expect(statuses[10]).toBe(500); // Lark will redeliver it
-    expect(await counts()).toEqual({ inbound: 10, outbox: 10 });
-    expect(h.logs.some((l) => l.msg === "lark event failed" && l.level === "error")).toBe(true);
+    // All recorded, so all acknowledged; the bad one fails when it is handled.
+    expect(pushes.map((p) => p.status)).toEqual(Array(11).fill(200));
+    await h.runtime.settle();
+    expect(await counts()).toEqual({ inbound: 11, outbox: 10 });
+    const rows = await h.t.db.select().from(inboundEvents);
+    const failed = rows.filter((r) => r.status === "failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.attempts).toBe(MAX_ATTEMPTS);
+    expect(failed[0]?.lastError).toContain("handler bug");
+    expect(rows.filter((r) => r.status === "done")).toHaveLength(10);
+    expect(h.logs.some((l) => l.msg === "inbound event failed" && l.level === "error" && l.final)).toBe(true);
+    // Failed for good: later sweeps do not try it again.
+    await h.runtime.sweep();
+    expect((await h.t.db.select().from(inboundEvents)).find((r) => r.status === "failed")?.attempts).toBe(
+      MAX_ATTEMPTS,
+    );
+  });
+});
+
+describe("events acknowledged before they are handled", () => {
+  function pendingRows(n: number) {
+    const app = {
+      appId: h.fake.appId,
+      tenantKey: h.fake.tenantKey,
+      botOpenId: h.fake.botOpenId,
+      botName: "b",
+    };
+    return Array.from({ length: n }, (_, i) => {
+      const { event } = messageEvent(app, {
+        chatId: "oc_r",
+        senderOpenId: "ou_a",
+        text: `/ok ${i}`,
+        messageId: `om_recover_${i}`,
+        createTime: "1",
+      });
+      const e = normalizeEnvelope(
+        envelopeSchema.parse(eventEnvelope(app, VERIFICATION_TOKEN, "im.message.receive_v1", event)),
+      );
+      return {
+        eventId: e.eventId,
+        messageId: e.kind === "message" ? e.messageId : null,
+        eventType: e.eventType,
+        payload: e,
+        status: "pending" as const,
+      };
+    });
+  }
+
+  it("what a crash left acknowledged but unhandled is handled once by the next sweep", async () => {
+    // As a process that died right after the acknowledgement leaves it: recorded, pending.
+    await recordInbound(h.t.db, pendingRows(12), new Date());
+    expect(await pendingInboundCount(h.t.db)).toBe(12);
+    await h.runtime.sweep();
+    expect(await pendingInboundCount(h.t.db)).toBe(0);
+    expect(await counts()).toEqual({ inbound: 12, outbox: 12 });
+    await h.runtime.sweep();
+    expect(await counts()).toEqual({ inbound: 12, outbox: 12 });
+    const rows = await h.t.db.select().from(inboundEvents);
+    expect(rows.every((r) => r.status === "done" && r.attempts === 1 && r.processedAt !== null)).toBe(true);
+  });
+
+  it("two processes working the same backlog handle each event once", async () => {
+    await recordInbound(h.t.db, pendingRows(40), new Date());
+    const other = new InboundWorker({
+      db: h.t.db,
+      bot: testBot(),
+      log: createLogger({ level: "error" }),
+      now: () => new Date(),
+      botOpenId: () => h.fake.botOpenId,
+      onOutbox: () => {},
+      tz: "Asia/Shanghai",
+      batchSize: 3,
+    });
+    const [a, b] = await Promise.all([h.runtime.inbound.process(), other.process()]);
+    expect(a + b).toBe(40);
+    expect(await counts()).toEqual({ inbound: 40, outbox: 40 });
   });
 });

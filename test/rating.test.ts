@@ -52,7 +52,7 @@ async function resolvedWhistle(matter: string) {
     value: button(summary?.content, "resolve"),
     formValue: { text: "已处理完毕" },
   });
-  await h.runtime.worker.kick();
+  await h.runtime.settle();
   const rating = cards("oc_street").find(
     (m) => cardText(m.content).includes("⭐") || JSON.stringify(m.content).includes('"rate"'),
   );
@@ -66,7 +66,7 @@ async function rate(
   who = OFFICIAL,
 ) {
   const r = await h.fake.push.cardAction(h.target, { operatorOpenId: who, messageId, value, formValue });
-  await h.runtime.worker.kick();
+  await h.runtime.settle();
   return r;
 }
 

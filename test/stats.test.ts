@@ -51,7 +51,7 @@ async function click(
     value: button(c?.content, action),
     formValue,
   });
-  await h.runtime.worker.kick();
+  await h.runtime.settle();
 }
 
 describe("/统计 and /排名", () => {
@@ -76,7 +76,7 @@ describe("/统计 and /排名", () => {
         value: button(summary?.content, "resolve"),
         formValue: { text: "已处理" },
       });
-      await h.runtime.worker.kick();
+      await h.runtime.settle();
     }
     const rating = cards("oc_street").find((m) => cardText(m.content).includes(`评价 · ${w1}`));
     const ids =
@@ -93,7 +93,7 @@ describe("/统计 and /排名", () => {
         [`note_${ids[1]}`]: "未按时到场",
       },
     });
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     void w3;
 
     const month = localDay(new Date(t0), "Asia/Shanghai").slice(0, 7);

@@ -40,8 +40,11 @@ function helpEnvelope(opts: { eventId?: string; messageId?: string; chatId?: str
   );
 }
 
-function post(rawBody: string, headers: Record<string, string>) {
-  return h.app.request("/lark/events", { method: "POST", body: rawBody, headers });
+/** POST a raw body; resolves once the acknowledged event has been handled too. */
+async function post(rawBody: string, headers: Record<string, string>) {
+  const res = await h.app.request("/lark/events", { method: "POST", body: rawBody, headers });
+  await h.runtime.inbound.idle();
+  return res;
 }
 
 describe("Lark webhook crypto", () => {
@@ -194,7 +197,7 @@ describe("POST /lark/events", () => {
     const { rawBody, headers } = buildPushRequest({ encryptKey: ENCRYPT_KEY }, envelope, { sign: true });
     const answers = await Promise.all(Array.from({ length: 5 }, () => post(rawBody, headers)));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     expect(await rowsWritten()).toEqual({ inbound: 1, outbox: 1 });
     // One reply attempted to that message, whatever became of it at the fake (it never saw om_dup_1).
     expect(h.fake.calls.filter((c) => c.path === "/open-apis/im/v1/messages/om_dup_1/reply")).toHaveLength(1);
@@ -218,7 +221,7 @@ describe("POST /lark/events", () => {
       ),
     );
     expect(again.every((a) => a.status === 200)).toBe(true);
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     expect(await rowsWritten()).toEqual({ inbound: 1, outbox: 1 });
     const replies = h.fake.messages("oc_street").filter((m) => m.sender === "bot");
     expect(replies).toHaveLength(1);
@@ -233,7 +236,7 @@ describe("POST /lark/events", () => {
     });
     const again = await h.fake.push.redeliver(first);
     expect(again.status).toBe(200);
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     expect(h.fake.messages("oc_street").filter((m) => m.sender === "bot")).toHaveLength(1);
   });
 
@@ -243,7 +246,7 @@ describe("POST /lark/events", () => {
       senderOpenId: "ou_alice",
       text: "/帮助",
     });
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     const reply = h.fake.messages("oc_street").find((m) => m.parent_id === sent.messageId);
     expect(reply).toBeDefined();
     const r = await h.fake.push.cardAction(h.target, {
@@ -275,7 +278,7 @@ describe("POST /lark/events", () => {
       text: "收到，马上到",
     });
     expect(r.status).toBe(200);
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     expect(await rowsWritten()).toEqual({ inbound: 0, outbox: 0 });
     expect(h.fake.messages("oc_street").filter((m) => m.sender === "bot")).toHaveLength(0);
   });
@@ -288,7 +291,7 @@ describe("POST /lark/events", () => {
       text: "/天气",
       mentionBot: "before",
     });
-    await h.runtime.worker.kick();
+    await h.runtime.settle();
     const replies = h.fake.messages("oc_s").filter((m) => m.sender === "bot");
     expect(replies).toHaveLength(1);
     expect(JSON.stringify(replies[0]?.content)).toContain("/帮助");

@@ -54,7 +54,7 @@ async function click(
     formValue,
     chatId,
   });
-  await h.runtime.worker.kick();
+  await h.runtime.settle();
   return r;
 }
 

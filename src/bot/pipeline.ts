@@ -1,5 +1,5 @@
 import type { Db, Tx } from "../db/database";
-import { inboundEvents } from "../db/schema";
+import { recordInbound } from "../db/queries/inbound";
 import type { Logger } from "../log";
 import type { CardActionEvent, LarkEvent } from "./events";
 import type { MemberLookup } from "./membership";
@@ -16,9 +16,15 @@ import {
 
 /**
  * The one path every verified event takes, whatever the way in:
- * match (pure) → dedupe (unique insert of event_id, and message_id for messages) → handler → outbox,
- * all in ONE transaction; then the answer. A duplicate changes nothing; a handler error rolls back
- * its event, dedupe row included, so Lark's redelivery can try again.
+ * match (pure) → dedupe (unique insert of event_id, and message_id for messages) → handler → outbox.
+ *
+ * - Card callbacks must answer with their result (a toast and the re-rendered card, within 3 s):
+ *   dedupe row, handler, state and outbox commit in ONE transaction, then the answer.
+ * - Everything else (commands, membership events) is recorded `pending` and acknowledged as soon
+ *   as that insert commits; the inbound worker then runs the handler in its own transaction, which
+ *   marks the event done together with the state and outbox rows it writes. A heavy command (a
+ *   month of statistics, an export) never holds up the acknowledgement of others, and a crash
+ *   after the ack loses nothing: the pending row is processed at the next start or sweep.
  *
  * Group commit: events that arrive while a transaction is running are committed together in the
  * next one (each still deduped and handled on its own), so a burst costs a few round trips and one
@@ -39,6 +45,8 @@ export interface PipelineDeps {
 
 export type PipelineResult =
   | { status: "duplicate" }
+  /** Recorded; its handler runs after the acknowledgement (see `InboundWorker`). */
+  | { status: "accepted" }
   | { status: "processed"; handled: boolean; why?: string; answer?: CallbackAnswer };
 
 export async function processEvent(event: LarkEvent, deps: PipelineDeps): Promise<PipelineResult> {
@@ -59,6 +67,9 @@ export async function processEvent(event: LarkEvent, deps: PipelineDeps): Promis
   return deps.committer.submit(event, match);
 }
 
+/** Only card callbacks answer with what their handler did; everything else is handled after the ack. */
+export const handledBeforeAck = (event: LarkEvent): boolean => event.kind === "card_action";
+
 const nextMacrotask: (fn: () => void) => void =
   typeof globalThis.setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
@@ -72,28 +83,100 @@ const byLockKey = (a: { key: [number, number]; i: number }, b: { key: [number, n
   a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.i - b.i;
 
 /** Deadlock (40P01) or serialization failure (40001): safe to retry, nothing was committed. */
-function isTransient(err: unknown): boolean {
+export function isTransient(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string } };
   const code = e?.cause?.code ?? e?.code;
   return code === "40P01" || code === "40001";
 }
 
-interface Pending {
+type RunFn = Extract<Match, { kind: "run" }>["run"];
+
+/** An event to handle, with its matched handler. */
+export interface Runnable {
   event: LarkEvent;
-  run: Extract<Match, { kind: "run" }>["run"];
+  run: RunFn;
   prepare: BatchPrepare | undefined;
+}
+
+/** What handlers need besides the transaction. */
+export interface HandlerDeps {
+  log: Logger;
+  botOpenId: () => string | undefined;
+  lookup?: MemberLookup;
+  tz: string;
+}
+
+/**
+ * Run the handlers of a batch of (fresh, deduped) events inside `tx`: in lock order, card actions
+ * that share a unit of work prepared together, deferred answers rendered once the whole batch has
+ * made its changes, the outbox written at the end. Returns each event's answer and how many outbox
+ * rows were written.
+ */
+export async function handleBatch(
+  tx: Tx,
+  now: Date,
+  items: Runnable[],
+  deps: HandlerDeps,
+): Promise<{ answers: (CallbackAnswer | undefined)[]; wrote: number }> {
+  const out = new OutboxWriter(tx, now);
+  const answers: (CallbackAnswer | undefined)[] = new Array(items.length);
+  const later: { index: number; answer: Deferred }[] = [];
+  const memo = batchMemo();
+  const base = (log: Logger): BaseContext => ({
+    tx,
+    now,
+    log,
+    out,
+    botOpenId: deps.botOpenId(),
+    lookup: deps.lookup,
+    tz: deps.tz,
+    batch: memo,
+  });
+  // Handlers take row locks in the order whistle → dispatch; running the batch in that order too
+  // keeps concurrent batches from waiting on each other in a circle (deadlock).
+  const order = items.map((p, i) => ({ p, i, key: lockKey(p.event) })).sort(byLockKey);
+  // Card actions that share a unit of work lock and load their rows together, in lock order.
+  const prepares = new Map<BatchPrepare, CardActionEvent[]>();
+  for (const { p } of order) {
+    if (!p.prepare || p.event.kind !== "card_action") continue;
+    const events = prepares.get(p.prepare);
+    if (events) events.push(p.event);
+    else prepares.set(p.prepare, [p.event]);
+  }
+  for (const [prepare, events] of prepares) await prepare.run(base(deps.log), events);
+  for (const { p, i } of order) {
+    const log = deps.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
+    // A handler outside the units of work sees their writes, and they reload after it.
+    if (!p.prepare) await memo.barrier();
+    const answer = await p.run(base(log));
+    if (!p.prepare) await memo.barrier();
+    if (answer && "deferred" in answer) later.push({ index: i, answer });
+    else answers[i] = answer;
+  }
+  await memo.barrier();
+  // Answers that render what the whole batch changed: after every handler ran, started together
+  // so what they load can be loaded once for all of them.
+  await Promise.all(
+    later.map(async ({ index, answer }) => {
+      answers[index] = await answer.deferred();
+    }),
+  );
+  const wrote = out.written;
+  await out.flush();
+  return { answers, wrote };
+}
+
+interface Pending extends Runnable {
   resolve: (r: PipelineResult) => void;
   reject: (e: unknown) => void;
 }
 
-export interface CommitterOptions {
+export interface CommitterOptions extends HandlerDeps {
   db: Db;
-  log: Logger;
   now: () => Date;
-  botOpenId: () => string | undefined;
   onOutbox: () => void;
-  lookup?: MemberLookup;
-  tz: string;
+  /** Called after a commit that recorded events to handle after the ack. */
+  onAccepted?: () => void;
   /** Transactions in flight at once: 1 for PGlite (one backend anyway), a few for Postgres. */
   concurrency?: number;
   maxBatch?: number;
@@ -102,6 +185,7 @@ export interface CommitterOptions {
 export class EventCommitter {
   private readonly queue: Pending[] = [];
   private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
   private readonly concurrency: number;
   private readonly maxBatch: number;
 
@@ -119,7 +203,18 @@ export class EventCommitter {
     });
   }
 
+  /** Resolves when nothing is queued or committing (the inbound worker gives way to acks). */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private pump() {
+    if (this.queue.length === 0 && this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
     while (this.inFlight < this.concurrency && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
@@ -156,8 +251,10 @@ export class EventCommitter {
       for (const p of batch) await this.commit([p]);
       return;
     }
+    let accepted = 0;
     for (const [i, p] of batch.entries()) {
       const r = results[i] as PipelineResult;
+      if (r.status === "accepted") accepted++;
       this.o.log.info("inbound event", {
         event_id: p.event.eventId,
         event_type: p.event.eventType,
@@ -168,88 +265,44 @@ export class EventCommitter {
       p.resolve(r);
     }
     if (wrote > 0) this.o.onOutbox();
+    if (accepted > 0) this.o.onAccepted?.();
   }
 
   private async runBatch(tx: Tx, batch: Pending[]): Promise<{ results: PipelineResult[]; wrote: number }> {
     const now = this.o.now();
-    const fresh = await tx
-      .insert(inboundEvents)
-      .values(
-        batch.map((p) => ({
-          eventId: p.event.eventId,
-          messageId: p.event.kind === "message" ? p.event.messageId : null,
-          eventType: p.event.eventType,
-          payload: p.event,
-          status: "done" as const,
-          attempts: 1,
-          receivedAt: now,
-          processedAt: now,
-        })),
-      )
-      .onConflictDoNothing()
-      .returning({ eventId: inboundEvents.eventId });
-    const freshIds = new Set(fresh.map((f) => f.eventId));
-    const out = new OutboxWriter(tx, now);
-    const results: PipelineResult[] = new Array(batch.length);
-    const later: { index: number; answer: Deferred }[] = [];
-    const memo = batchMemo();
-    const seen = new Set<string>();
-    // Handlers take row locks in the order whistle → dispatch; running the batch in that order too
-    // keeps concurrent batches from waiting on each other in a circle (deadlock).
-    const order = batch.map((p, i) => ({ p, i, key: lockKey(p.event) })).sort(byLockKey);
-    const base = (log: Logger): BaseContext => ({
+    const fresh = await recordInbound(
       tx,
+      batch.map((p) => ({
+        eventId: p.event.eventId,
+        messageId: p.event.kind === "message" ? p.event.messageId : null,
+        eventType: p.event.eventType,
+        payload: p.event,
+        status: handledBeforeAck(p.event) ? "done" : "pending",
+      })),
       now,
-      log,
-      out,
-      botOpenId: this.o.botOpenId(),
-      lookup: this.o.lookup,
-      tz: this.o.tz,
-      batch: memo,
-    });
-    const runnable = order.filter(({ p }) => {
-      // The same event twice in one batch: the insert kept one row; only the first copy runs.
-      const first = freshIds.has(p.event.eventId) && !seen.has(p.event.eventId);
-      seen.add(p.event.eventId);
-      return first;
-    });
-    // Card actions that share a unit of work lock and load their rows together, in lock order.
-    const prepares = new Map<BatchPrepare, CardActionEvent[]>();
-    for (const { p } of runnable) {
-      if (!p.prepare || p.event.kind !== "card_action") continue;
-      const events = prepares.get(p.prepare);
-      if (events) events.push(p.event);
-      else prepares.set(p.prepare, [p.event]);
-    }
-    for (const [prepare, events] of prepares) await prepare.run(base(this.o.log), events);
-    const freshSet = new Set(runnable.map((f) => f.i));
-    for (const { p, i } of order) {
-      if (!freshSet.has(i)) {
+    );
+    const results: PipelineResult[] = new Array(batch.length);
+    const seen = new Set<string>();
+    const handleNow: { p: Pending; i: number }[] = [];
+    for (const [i, p] of batch.entries()) {
+      // The same event twice in one batch: the insert kept one row; only the first copy counts.
+      if (!fresh.has(p.event.eventId) || seen.has(p.event.eventId)) {
         results[i] = { status: "duplicate" };
         continue;
       }
-      const log = this.o.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
-      // A handler outside the units of work sees their writes, and they reload after it.
-      if (!p.prepare) await memo.barrier();
-      const answer = await p.run(base(log));
-      if (!p.prepare) await memo.barrier();
-      if (answer && "deferred" in answer) later.push({ index: i, answer });
-      results[i] = {
-        status: "processed",
-        handled: true,
-        answer: answer && "deferred" in answer ? undefined : answer,
-      };
+      seen.add(p.event.eventId);
+      if (handledBeforeAck(p.event)) handleNow.push({ p, i });
+      else results[i] = { status: "accepted" };
     }
-    await memo.barrier();
-    // Answers that render what the whole batch changed: after every handler ran, started together
-    // so what they load can be loaded once for all of them.
-    await Promise.all(
-      later.map(async ({ index, answer }) => {
-        results[index] = { status: "processed", handled: true, answer: await answer.deferred() };
-      }),
+    if (handleNow.length === 0) return { results, wrote: 0 };
+    const { answers, wrote } = await handleBatch(
+      tx,
+      now,
+      handleNow.map((x) => x.p),
+      this.o,
     );
-    const wrote = out.written;
-    await out.flush();
+    for (const [k, { i }] of handleNow.entries())
+      results[i] = { status: "processed", handled: true, answer: answers[k] };
     return { results, wrote };
   }
 }

@@ -1,6 +1,7 @@
 import type { Db } from "../db/database";
 import { dispatchStillPending, whistleStillOpen } from "../db/queries/deadlines";
 import type { Logger } from "../log";
+import { InboundWorker } from "./inbound-worker";
 import type { LarkApi } from "./lark-client";
 import type { DrainReport } from "./outbox-worker";
 import { type GuardFn, OutboxWorker, type RecordHook } from "./outbox-worker";
@@ -33,6 +34,11 @@ export interface LarkRuntimeOptions {
   leaseMs?: number;
   /** Event transactions in flight at once (1 for PGlite; a few for Postgres). */
   commitConcurrency?: number;
+  /**
+   * Acknowledged events handled per transaction: small on PGlite (one connection: an ack waits for
+   * the handling transaction in front of it), larger on Postgres. Default 8.
+   */
+  handleBatch?: number;
   /** TZ_DISPLAY (default Asia/Shanghai). */
   tz?: string;
   /** DIGEST_AT: when the daily digest goes to oversight ("HH:MM", default 08:30). */
@@ -42,6 +48,8 @@ export interface LarkRuntimeOptions {
 export class LarkRuntime {
   readonly bot: Bot;
   readonly worker: OutboxWorker;
+  /** Handles the events acknowledged before their handlers ran (commands, membership events). */
+  readonly inbound: InboundWorker;
   readonly pipeline: PipelineDeps;
   readonly now: () => Date;
   botOpenId: string | undefined;
@@ -61,6 +69,19 @@ export class LarkRuntime {
     });
     const botOpenId = () => this.botOpenId;
     const onOutbox = () => this.pipeline.onOutbox();
+    const tz = o.tz ?? "Asia/Shanghai";
+    this.inbound = new InboundWorker({
+      db: o.db,
+      bot: this.bot,
+      log: o.log.child({ part: "inbound" }),
+      now: this.now,
+      botOpenId,
+      onOutbox,
+      lookup: o.lark,
+      tz,
+      giveWay: () => this.pipeline.committer.idle(),
+      batchSize: o.handleBatch,
+    });
     this.pipeline = {
       db: o.db,
       bot: this.bot,
@@ -68,15 +89,16 @@ export class LarkRuntime {
       now: this.now,
       botOpenId,
       onOutbox: () => void this.worker.kick(),
-      tz: o.tz ?? "Asia/Shanghai",
+      tz,
       committer: new EventCommitter({
         db: o.db,
         log: o.log,
         now: this.now,
         botOpenId,
         onOutbox,
+        onAccepted: () => void this.inbound.kick(),
         lookup: o.lark,
-        tz: o.tz ?? "Asia/Shanghai",
+        tz,
         concurrency: o.commitConcurrency,
       }),
     };
@@ -90,6 +112,8 @@ export class LarkRuntime {
     now = this.now(),
   ): Promise<{ deadlines: SweepReport; ratingReminders: number; digest: boolean; outbox: DrainReport }> {
     const opts = { db: this.o.db, log: this.o.log, tz: this.pipeline.tz };
+    // Events acknowledged but not handled yet (a crash after the ack, another instance's backlog).
+    await this.inbound.kick();
     const deadlines = await sweepDeadlines(now, opts);
     const ratingReminders = await sweepRatingReminders(now, opts);
     const digest = await sweepDigest(now, { ...opts, digestAt: this.o.digestAt ?? "08:30" });
@@ -98,6 +122,18 @@ export class LarkRuntime {
     const outbox = await this.worker.drain();
     await this.worker.idle();
     return { deadlines, ratingReminders, digest, outbox };
+  }
+
+  /**
+   * Wait until everything already received has been handled and delivered as far as it can be
+   * now: acknowledged events processed, then the outbox drained (tests, shutdown, Workers'
+   * `waitUntil`).
+   */
+  async settle(): Promise<void> {
+    await this.inbound.kick();
+    await this.inbound.idle();
+    await this.worker.kick();
+    await this.worker.idle();
   }
 
   /** Learn the bot's open_id (GET /open-apis/bot/v3/info). Until then, any bot mention counts as ours. */

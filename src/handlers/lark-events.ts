@@ -57,8 +57,7 @@ export function larkEventRoutes(deps: LarkEventsDeps): Hono {
     try {
       const result = await processEvent(event, deps.pipeline);
       if (event.kind === "card_action") {
-        if (result.status === "duplicate") return c.json({});
-        return c.json(result.answer ?? {});
+        return c.json(result.status === "processed" ? (result.answer ?? {}) : {});
       }
       return c.json({});
     } catch (err) {

@@ -22,7 +22,7 @@ export async function say(
   } = {},
 ): Promise<Said> {
   const r = await h.fake.push.message(h.target, { chatId, senderOpenId, text, ...opts });
-  await h.runtime.worker.kick();
+  await h.runtime.settle();
   const replies = h.fake
     .messages(chatId)
     .filter((m) => m.sender === "bot" && m.parent_id === r.messageId)
