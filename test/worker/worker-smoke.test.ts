@@ -130,13 +130,29 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  const proc = wrangler;
-  if (proc?.pid && proc.exitCode === null && proc.signalCode === null) {
-    process.kill(-proc.pid, "SIGTERM");
-    const stopped = await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), 10_000))]);
-    if (stopped === "timeout") process.kill(-proc.pid, "SIGKILL");
+/** Whether any process of the group is still there. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
+}
+
+/** Stop wrangler and workerd (the process group we started), SIGKILL after 10 s; leave nothing behind. */
+async function stopWrangler() {
+  const pgid = wrangler?.pid;
+  if (!pgid || !groupAlive(pgid)) return;
+  process.kill(-pgid, "SIGTERM");
+  const end = Date.now() + 10_000;
+  while (groupAlive(pgid) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  if (groupAlive(pgid)) process.kill(-pgid, "SIGKILL");
+  await exited;
+}
+
+afterAll(async () => {
+  await stopWrangler();
   await fake?.close();
   if (persistDir) rmSync(persistDir, { recursive: true, force: true });
   if (serverUrl && dbName)
@@ -230,5 +246,9 @@ describe("Cloudflare Workers build on workerd (wrangler dev --local)", () => {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(file?.bytes ?? new Uint8Array()) as never);
     expect(wb.getWorksheet("哨单")?.rowCount).toBe(2); // header + the one whistle
+  });
+
+  it("logged no errors (offline warnings from wrangler are fine)", () => {
+    expect(output).not.toMatch(/\[ERROR\]|Uncaught|"level":"error"/);
   });
 });
