@@ -51,7 +51,6 @@ interface Isolate {
   /** Fingerprint of the variables the rest was built from (a redeploy or secret change starts a new isolate anyway). */
   key: string;
   config: Config;
-  lark: NonNullable<Config["lark"]>;
   api: LarkApi;
   limits: OutboxLimits;
   botOpenId: string | undefined;
@@ -97,12 +96,10 @@ export function setUp(env: Env): Setup {
   }
   const key = JSON.stringify(Object.entries(vars).sort(([a], [b]) => a.localeCompare(b)));
   if (cached?.key !== key) {
-    const lark = loaded.config.lark;
     cached = {
       key,
       config: loaded.config,
-      lark,
-      api: createLarkClient({ ...lark, log: log.child({ part: "lark" }) }),
+      api: createLarkClient({ ...loaded.config.lark, log: log.child({ part: "lark" }) }),
       limits: outboxLimits(),
       botOpenId: undefined,
       botName: undefined,
