@@ -42,6 +42,24 @@ export interface OutboxWorkerOptions {
   uuidWindowMs?: number;
   /** Sleep used for rate-limit waits (tests may shorten it). */
   sleep?: (ms: number) => Promise<void>;
+  /** Lark's rate limits, shared by every worker built with the same set (Workers: one per isolate). */
+  limits?: OutboxLimits;
+}
+
+/** The sliding windows the worker books Lark calls in; one set per process or isolate. */
+export interface OutboxLimits {
+  app: RateLimiter;
+  perChat: RateLimiter;
+  perMessage: RateLimiter;
+}
+
+/** Lark: 50/s per app for the message APIs, 5/s per chat, 5 PATCH/s per message; a little margin on the window. */
+export function outboxLimits(): OutboxLimits {
+  return {
+    app: new RateLimiter(50, 1050),
+    perChat: new RateLimiter(5, 1050),
+    perMessage: new RateLimiter(5, 1050),
+  };
 }
 
 export interface DrainReport {
@@ -66,10 +84,9 @@ export class OutboxWorker {
   private readonly batchSize: number;
   private readonly maxAttempts: number;
   private readonly uuidWindowMs: number;
-  // Lark: 50/s per app for the message APIs, 5/s per chat, 5 PATCH/s per message; a little margin on the window.
-  private readonly app = new RateLimiter(50, 1050);
-  private readonly perChat = new RateLimiter(5, 1050);
-  private readonly perMessage = new RateLimiter(5, 1050);
+  private readonly app: RateLimiter;
+  private readonly perChat: RateLimiter;
+  private readonly perMessage: RateLimiter;
   private running: Promise<void> | undefined;
   private again = false;
 
@@ -81,6 +98,7 @@ export class OutboxWorker {
     this.batchSize = o.batchSize ?? 50;
     this.maxAttempts = o.maxAttempts ?? 12;
     this.uuidWindowMs = o.uuidWindowMs ?? 50 * 60_000;
+    ({ app: this.app, perChat: this.perChat, perMessage: this.perMessage } = o.limits ?? outboxLimits());
   }
 
   /** Claim and deliver one batch of due rows. */

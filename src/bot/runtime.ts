@@ -4,7 +4,7 @@ import type { Logger } from "../log";
 import { InboundWorker } from "./inbound-worker";
 import type { LarkApi } from "./lark-client";
 import type { DrainReport } from "./outbox-worker";
-import { type GuardFn, OutboxWorker, type RecordHook } from "./outbox-worker";
+import { type GuardFn, type OutboxLimits, OutboxWorker, type RecordHook } from "./outbox-worker";
 import { EventCommitter, type PipelineDeps } from "./pipeline";
 import type { Bot } from "./router";
 import { type SweepReport, sweepDeadlines, sweepDigest, sweepRatingReminders } from "./sweep";
@@ -32,6 +32,8 @@ export interface LarkRuntimeOptions {
   guards?: Record<string, GuardFn>;
   hooks?: Record<string, RecordHook>;
   leaseMs?: number;
+  /** Lark rate-limit windows to share with other runtimes (Workers build a runtime per request). */
+  outboxLimits?: OutboxLimits;
   /** Event transactions in flight at once (1 for PGlite; a few for Postgres). */
   commitConcurrency?: number;
   /**
@@ -66,6 +68,7 @@ export class LarkRuntime {
       hooks: { ...cardHooks, ...o.hooks },
       guards: { ...deliveryGuards, ...o.guards },
       leaseMs: o.leaseMs,
+      limits: o.outboxLimits,
     });
     const botOpenId = () => this.botOpenId;
     const onOutbox = () => this.pipeline.onOutbox();
