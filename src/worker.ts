@@ -5,9 +5,11 @@
  *
  * Per request: a postgres.js client on `env.HYPERDRIVE.connectionString` (Hyperdrive pools the real
  * connections, so a client per request is cheap and what Cloudflare recommends; a Worker may not
- * reuse one request's sockets in another). The pipeline commits state and outbox rows before the
- * answer; delivery of those rows is the outbox worker's drain, handed to `ctx.waitUntil` so it
- * finishes after the response, and the client is closed after it. Card callbacks still answer inline.
+ * reuse one request's sockets in another). The pipeline records each event before the answer (card
+ * callbacks are handled before it too, as they answer with the result); handling the recorded
+ * events and delivering the outbox is `runtime.settle()`, handed to `ctx.waitUntil` so it finishes
+ * after the response, and the client is closed after it. What a killed invocation leaves pending
+ * is picked up by the next request or cron sweep.
  *
  * Per isolate (module scope): the parsed configuration, the Lark client with its token cache, Lark's
  * rate-limit windows and the bot's open_id — nothing that holds a socket.
@@ -145,7 +147,7 @@ function open(isolate: Isolate, connectionString: string, reqLog: Logger) {
   };
   const finish = async () => {
     try {
-      await Promise.all([runtime.worker.idle(), identify()]);
+      await Promise.all([runtime.settle(), identify()]);
     } catch (err) {
       reqLog.error("work after the answer failed", { error: err });
     } finally {
@@ -176,7 +178,8 @@ export default {
       log.error("request failed", { path: new URL(request.url).pathname, error: err });
       return Response.json({ ok: false, error: "database unavailable" }, { status: 503 });
     } finally {
-      // Whatever the handler queued is delivered after the answer, then the connection is closed.
+      // The recorded events are handled and what they queued delivered after the answer, then the
+      // connection is closed.
       ctx.waitUntil(w.finish());
     }
   },
