@@ -82,7 +82,9 @@ export async function withBenchPostgres<T>(
       await database.close();
     }
   } finally {
-    await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
+    // BENCH_KEEP_DB=1 keeps it for a look with psql afterwards (drop it by hand).
+    if (process.env.BENCH_KEEP_DB === "1") console.log(`kept database ${dbName}`);
+    else await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
     await admin.end();
   }
 }
