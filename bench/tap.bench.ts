@@ -263,6 +263,7 @@ async function deliverAll(w: World, database: Database) {
 async function command(w: World, chatId: string, text: string): Promise<string> {
   const r = await w.fake.push.message(w.target, { chatId, senderOpenId: ADMIN, text });
   if (r.status !== 200) throw new Error(`${text}: HTTP ${r.status} ${r.text}`);
+  await w.runtime.inbound.idle(); // commands are handled right after their ack
   return r.messageId;
 }
 

@@ -24,7 +24,7 @@ function clean(fields: Fields): Fields {
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
     if (SECRET_KEY.test(k)) continue;
-    out[k] = v instanceof Error ? v.message : v;
+    out[k] = v instanceof Error ? errorText(v) : v;
   }
   return out;
 }
@@ -62,3 +62,12 @@ export const silentLogger: Logger = {
   error: drop,
   child: () => silentLogger,
 };
+
+/**
+ * An error's message, with its cause's (Drizzle wraps the driver's error — "duplicate key value …",
+ * "deadlock detected" — in a "Failed query: …" whose own message does not say what went wrong).
+ */
+function errorText(err: Error): string {
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  return cause && !err.message.includes(cause) ? `${err.message} — cause: ${cause}` : err.message;
+}

@@ -49,7 +49,14 @@ export async function larkHarness(opts: HarnessOptions = {}): Promise<Harness> {
   });
   if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
   const logs: Record<string, unknown>[] = [];
-  const log = createLogger({ level: "debug", write: (l) => logs.push(JSON.parse(l)) });
+  const log = createLogger({
+    level: "debug",
+    write: (l) => {
+      logs.push(JSON.parse(l));
+      // WHISTLE_TEST_LOGS=error (or warn …) prints those lines while debugging a test.
+      if (process.env.WHISTLE_TEST_LOGS && l.includes(`"level":"${process.env.WHISTLE_TEST_LOGS}"`)) console.error(l);
+    },
+  });
   const lark = createLarkClient({
     appId: fake.appId,
     appSecret: fake.appSecret,

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { DbOrTx } from "../database";
+import { type DbOrTx, executeRows } from "../database";
 import { inboundEvents } from "../schema";
 
 /**
@@ -17,26 +17,29 @@ export interface InboundInsert {
   status: "pending" | "done";
 }
 
-/** Record events; returns the ids of the new ones (duplicates by event_id or message_id are skipped). */
+/**
+ * Record events; returns the ids of the new ones (duplicates by event_id or message_id are skipped).
+ * One statement with one array parameter per column (`unnest`), whatever the batch size: its text
+ * never changes (the server plans it once) and building it costs the same for 1 event or 64.
+ */
 export async function recordInbound(db: DbOrTx, rows: InboundInsert[], now: Date): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const fresh = await db
-    .insert(inboundEvents)
-    .values(
-      rows.map((r) => ({
-        eventId: r.eventId,
-        messageId: r.messageId,
-        eventType: r.eventType,
-        payload: r.payload,
-        status: r.status,
-        attempts: r.status === "done" ? 1 : 0,
-        receivedAt: now,
-        processedAt: r.status === "done" ? now : null,
-      })),
-    )
-    .onConflictDoNothing()
-    .returning({ eventId: inboundEvents.eventId });
-  return new Set(fresh.map((f) => f.eventId));
+  const col = (c: { name: string }) => sql.identifier(c.name);
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const fresh = await executeRows<{ event_id: string }>(
+    db,
+    sql`insert into ${inboundEvents} (${col(inboundEvents.eventId)}, ${col(inboundEvents.messageId)},
+        ${col(inboundEvents.eventType)}, ${col(inboundEvents.payload)}, ${col(inboundEvents.status)},
+        ${col(inboundEvents.attempts)}, ${col(inboundEvents.receivedAt)}, ${col(inboundEvents.processedAt)})
+      select e, m, t, p::jsonb, s::inbound_status, case when s = 'done' then 1 else 0 end, ${at},
+        case when s = 'done' then ${at} end
+      from unnest(${sql.param(rows.map((r) => r.eventId))}::text[], ${sql.param(rows.map((r) => r.messageId))}::text[],
+        ${sql.param(rows.map((r) => r.eventType))}::text[], ${sql.param(rows.map((r) => JSON.stringify(r.payload)))}::text[],
+        ${sql.param(rows.map((r) => r.status))}::text[]) as x(e, m, t, p, s)
+      on conflict do nothing
+      returning ${col(inboundEvents.eventId)}`,
+  );
+  return new Set(fresh.map((f) => f.event_id));
 }
 
 export interface PendingInbound {

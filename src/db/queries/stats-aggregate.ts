@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Metrics } from "../../domain/metrics";
-import type { DbOrTx } from "../database";
+import { type DbOrTx, executeRows } from "../database";
 import { dispatches, ratings, whistles } from "../schema";
 
 /**
@@ -98,11 +98,7 @@ export async function groupMetricsSql(
   by: "department" | "street",
   scope: GroupScope = {},
 ): Promise<Map<number, Metrics>> {
-  // PGlite answers { rows }, postgres.js an array of rows.
-  const result = (await db.execute(groupMetricsStatement(range, by, scope))) as unknown as
-    | { rows: Row[] }
-    | Row[];
-  const rows = Array.isArray(result) ? result : result.rows;
+  const rows = await executeRows<Row>(db, groupMetricsStatement(range, by, scope));
   const out = new Map<number, Metrics>();
   for (const { id, ...m } of rows) {
     out.set(id, {

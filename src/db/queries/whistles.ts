@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { localDay } from "../../domain/time";
 import type { DispatchView, TimelineEntry, WhistleType, WhistleView } from "../../domain/whistle";
 import { whistleCode } from "../../domain/whistle";
-import type { DbOrTx } from "../database";
+import { type DbOrTx, executeRows } from "../database";
 import {
   chatBindings,
   dispatches,
@@ -105,18 +105,24 @@ export interface TimelineInsert {
   data?: Record<string, unknown>;
 }
 
-/** Timeline entries of any whistles, in one statement (ids follow the array's order). */
+/**
+ * Timeline entries of any whistles, in one statement (array parameters; ids follow the array's
+ * order). Times travel as ISO text: the Postgres driver's timestamp serializer does not take arrays.
+ */
 export async function addTimelineEntries(db: DbOrTx, entries: TimelineInsert[]): Promise<void> {
   if (entries.length === 0) return;
-  await db.insert(timeline).values(
-    entries.map((e) => ({
-      whistleId: e.whistleId,
-      at: e.at,
-      kind: e.kind,
-      actorOpenId: e.actorOpenId ?? null,
-      departmentId: e.departmentId ?? null,
-      data: e.data ?? {},
-    })),
+  const col = (c: { name: string }) => sql.identifier(c.name);
+  await db.execute(
+    sql`insert into ${timeline} (${col(timeline.whistleId)}, ${col(timeline.at)}, ${col(timeline.kind)},
+        ${col(timeline.actorOpenId)}, ${col(timeline.departmentId)}, ${col(timeline.data)})
+      select w, a::timestamptz, k, o, d, x::jsonb
+      from unnest(${sql.param(entries.map((e) => e.whistleId))}::int[],
+        ${sql.param(entries.map((e) => e.at.toISOString()))}::text[],
+        ${sql.param(entries.map((e) => e.kind))}::text[],
+        ${sql.param(entries.map((e) => e.actorOpenId ?? null))}::text[],
+        ${sql.param(entries.map((e) => e.departmentId ?? null))}::int[],
+        ${sql.param(entries.map((e) => JSON.stringify(e.data ?? {})))}::text[]) with ordinality as u(w, a, k, o, d, x, n)
+      order by n`,
   );
 }
 
@@ -313,17 +319,21 @@ export async function reportersAmong(
     .where(and(inArray(reportIns.dispatchId, dispatchIds), inArray(reportIns.openId, openIds)));
 }
 
-/** Record many taps in one statement; returns how many were new. */
+/** Record many taps in one statement (array parameters); returns how many were new. */
 export async function addReportIns(
   db: DbOrTx,
   rows: { dispatchId: number; openId: string; at: Date }[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const inserted = await db
-    .insert(reportIns)
-    .values(rows)
-    .onConflictDoNothing()
-    .returning({ id: reportIns.id });
+  const col = (c: { name: string }) => sql.identifier(c.name);
+  const inserted = await executeRows<{ id: number }>(
+    db,
+    sql`insert into ${reportIns} (${col(reportIns.dispatchId)}, ${col(reportIns.openId)}, ${col(reportIns.at)})
+      select d, o, a::timestamptz from unnest(${sql.param(rows.map((r) => r.dispatchId))}::int[],
+        ${sql.param(rows.map((r) => r.openId))}::text[], ${sql.param(rows.map((r) => r.at.toISOString()))}::text[]) as u(d, o, a)
+      on conflict do nothing
+      returning ${col(reportIns.id)}`,
+  );
   return inserted.length;
 }
 
