@@ -54,7 +54,8 @@ export async function larkHarness(opts: HarnessOptions = {}): Promise<Harness> {
     write: (l) => {
       logs.push(JSON.parse(l));
       // WHISTLE_TEST_LOGS=error (or warn …) prints those lines while debugging a test.
-      if (process.env.WHISTLE_TEST_LOGS && l.includes(`"level":"${process.env.WHISTLE_TEST_LOGS}"`)) console.error(l);
+      if (process.env.WHISTLE_TEST_LOGS && l.includes(`"level":"${process.env.WHISTLE_TEST_LOGS}"`))
+        console.error(l);
     },
   });
   const lark = createLarkClient({
