@@ -1,6 +1,7 @@
 /**
  * The Node entry: read the environment, open the database (PGlite in DATA_DIR unless
  * DATABASE_URL is set), migrate, serve HTTP, sweep deadlines, shut down cleanly on SIGTERM/SIGINT.
+ * With no LARK_APP_ID (sandbox mode) it also runs the fake Lark and the emulator page (src/sandbox/).
  */
 import { serve } from "@hono/node-server";
 import { createLarkClient } from "./bot/lark-client";
@@ -12,6 +13,8 @@ import { seedEnvAdmins } from "./db/queries/admins";
 import { createApp } from "./handlers/app";
 import { type LongConnection, startLongConnection } from "./handlers/long-connection";
 import { createLogger } from "./log";
+import { sandboxRoutes } from "./sandbox/routes";
+import { type Sandbox, startSandbox } from "./sandbox/sandbox";
 
 const log = createLogger({ base: { svc: "whistle" } });
 
@@ -21,16 +24,26 @@ if (!loaded.ok) {
   console.error("config: fix the variables above and start again (see README → Configuration)");
   process.exit(1);
 }
-const config = loaded.config;
+const loadedConfig = loaded.config;
 
 let database: Database;
 try {
-  database = await openConfiguredDatabase(config);
+  database = await openConfiguredDatabase(loadedConfig);
 } catch (err) {
-  console.error(openFailure(config, err));
+  console.error(openFailure(loadedConfig, err));
   process.exit(1);
 }
-await seedEnvAdmins(database.db, config.admins);
+await seedEnvAdmins(database.db, loadedConfig.admins);
+
+// Sandbox mode: the fake Lark stands in for the tenant. The product gets the config it would get from
+// LARK_APP_ID, LARK_APP_SECRET, LARK_VERIFICATION_TOKEN, LARK_ENCRYPT_KEY and LARK_DOMAIN=<the fake>,
+// and runs unchanged (the mode stays "sandbox" so /healthz and the logs say so).
+let sandbox: Sandbox | undefined;
+if (loadedConfig.mode === "sandbox") {
+  sandbox = await startSandbox({ dataDir: loadedConfig.dataDir, log: log.child({ part: "sandbox" }) });
+  await sandbox.seed(database.db);
+}
+const config = sandbox ? { ...loadedConfig, lark: sandbox.lark } : loadedConfig;
 
 /** How often the outbox is drained for retries and rows other instances left. */
 const DRAIN_EVERY_MS = 5_000;
@@ -77,10 +90,27 @@ if (config.lark) {
 }
 
 const app = createApp({ database, config, log, lark: runtime });
+if (sandbox && runtime) {
+  const rt = runtime;
+  app.route(
+    "/",
+    sandboxRoutes({
+      sandbox,
+      db: database.db,
+      settle: () => rt.worker.idle(),
+      kick: () => rt.worker.kick(),
+      log: log.child({ part: "sandbox" }),
+      tz: config.tzDisplay,
+    }),
+  );
+}
 const server = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" }, (info) => {
+  sandbox?.listening(info.port);
   log.info("listening", { port: info.port, db: database.kind, mode: config.mode });
   if (config.mode === "sandbox") {
-    log.info("sandbox mode: LARK_APP_ID is not set, so no Lark tenant is connected");
+    log.info(
+      `sandbox mode: LARK_APP_ID is not set, so no Lark tenant is connected; open http://localhost:${info.port}/`,
+    );
   }
 });
 
@@ -99,6 +129,7 @@ async function shutdown(signal: string) {
   longConnection?.close();
   await new Promise<void>((done) => server.close(() => done()));
   await runtime?.worker.idle();
+  await sandbox?.close();
   await database.close();
   log.info("stopped");
   process.exit(0);
