@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The browser suite needs chromium and runs on its own: npm run test:browser.
+    exclude: [...configDefaults.exclude, "test/browser/**"],
     globalSetup: ["test/support/global-setup.ts"],
     // One worker process per core; files in a worker share one embedded Postgres (≈ 5 s and
     // ≈ 700 MB to start), so modules are not re-isolated per file.

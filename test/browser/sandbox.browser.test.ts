@@ -1,0 +1,168 @@
+/**
+ * The sandbox in a real browser: `npm start` with no Lark variables, then only clicks and typing on
+ * the emulator page — whistle from the street chat, report in from a department chat, watch the
+ * street's summary follow, resolve through its form, rate. Screenshots go to test/artifacts/.
+ *
+ * Needs Debian's chromium (`apt-get install -y chromium`; .ci/run installs it).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, runServer, type ServerProcess, waitForHealth } from "../support/server-process";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = fileURLToPath(new URL("../artifacts/", import.meta.url));
+const MATTER = "朝阳门内大街81号门前占道经营，多次劝离无效";
+
+let server: ServerProcess;
+let browser: BrowserContext;
+let page: Page;
+const dirs: string[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
+    );
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), "whistle-sandbox-"));
+  const profile = mkdtempSync(join(tmpdir(), "whistle-chromium-"));
+  dirs.push(dataDir, profile);
+  server = runServer({ PORT: String(await freePort()), DATA_DIR: dataDir });
+  expect((await waitForHealth(server)).status).toBe(200);
+  // A fresh profile directory per run (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    viewport: { width: 1360, height: 900 },
+    locale: "zh-CN",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) expect(await server.stop()).toBe(0);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+
+/** The chat in the list on the left. */
+const openChat = async (name: string) => {
+  await page.getByRole("button", { name, exact: true }).click();
+  await page.locator(".chat-title", { hasText: name }).waitFor();
+};
+
+/**
+ * The newest message in the open chat whose card matches, followed by its message id: the card is
+ * replaced in place when the bot updates it, and this keeps pointing at it.
+ */
+async function card(match: { text?: string; has?: Locator }): Promise<Locator> {
+  const msg = page
+    .locator(".msg")
+    .filter({
+      has: page.locator(".card", {
+        ...(match.text ? { hasText: match.text } : {}),
+        ...(match.has ? { has: match.has } : {}),
+      }),
+    })
+    .last();
+  await msg.waitFor();
+  const id = await msg.getAttribute("data-id");
+  return page.locator(`.msg[data-id="${id}"] .card`);
+}
+
+const toast = (text: string) => page.locator(".toast", { hasText: text }).first().waitFor();
+
+async function typeAndSend(text: string) {
+  const box = page.getByRole("textbox", { name: "输入消息" });
+  await box.click();
+  await box.pressSequentially(text);
+  await box.press("Enter");
+}
+
+/** Opens a card's dropdown and clicks an option. */
+async function choose(inCard: Locator, placeholder: string, option: string) {
+  await inCard.locator(".select-shown", { hasText: placeholder }).click();
+  await inCard.getByRole("option", { name: option, exact: true }).click();
+}
+
+describe("the sandbox page, by clicking and typing only", () => {
+  it("whistle → report in → summary follows → 办结 through the form → rate", async () => {
+    await page.goto(server.url);
+    await page.getByText("沙箱模式 — 未连接飞书").waitFor();
+    await page.locator("#live.on").waitFor();
+
+    // The street whistles, speaking as its duty officer (the default speaker in the street's group).
+    await openChat("朝阳门街道吹哨指挥群");
+    await page.locator(".speaker.on", { hasText: "李娜" }).waitFor();
+    await typeAndSend(`/吹哨 执法 城管执法队,公安 ${MATTER}`);
+    const summary = await card({ has: page.getByPlaceholder("办结结果或撤销原因") });
+    expect(await summary.textContent()).toContain("朝阳门内大街81号");
+    expect(await summary.textContent()).toContain("已报到 0/2");
+    await shot("01-whistle");
+
+    // 城管执法队's group got its card; 赵磊 taps 报到 and the card names him.
+    await openChat("城管执法队值班群");
+    const deptCard = await card({ text: MATTER.slice(0, 10) });
+    await deptCard.getByRole("button", { name: "✋ 报到" }).click();
+    await toast("报到");
+    await deptCard.locator(".at", { hasText: "赵磊" }).first().waitFor();
+    // A colleague joins, speaking as 孙强 through the person picker.
+    await page.locator(".speaker", { hasText: "孙强" }).click();
+    await deptCard.getByRole("button", { name: "✋ 我也报到" }).click();
+    await deptCard.locator(".at", { hasText: "孙强" }).first().waitFor();
+    await shot("02-report-in");
+
+    // The street's summary has followed, live.
+    await openChat("朝阳门街道吹哨指挥群");
+    await summary.locator(".at", { hasText: "赵磊" }).first().waitFor();
+    expect(await summary.textContent()).toContain("已报到 1/2");
+    await shot("03-summary");
+
+    // The street resolves through the summary's form.
+    const resolution = summary.getByPlaceholder("办结结果或撤销原因");
+    await resolution.click();
+    await resolution.pressSequentially("已清理占道摊位，当事人承诺不再占道");
+    await summary.getByRole("button", { name: "✅ 办结" }).click();
+    await toast("办结");
+    await summary.locator(".tag", { hasText: "已办结" }).waitFor();
+    expect(await summary.getByRole("button").count()).toBe(0);
+
+    // The rating card arrives under it; rate both departments.
+    const rating = await card({ text: "提交评价" });
+    await choose(rating, "评价城管执法队", "城管执法队 · 满意");
+    await choose(rating, "评价公安", "公安 · 不满意");
+    const note = rating.getByPlaceholder("对公安的意见（选“否决”时必须填写理由）");
+    await note.click();
+    await note.pressSequentially("未到场");
+    await rating.getByRole("button", { name: "提交评价" }).click();
+    await toast("评价");
+    await rating.locator(".tag", { hasText: "已评 2/2" }).waitFor();
+    expect(await rating.textContent()).toContain("满意");
+    await shot("04-rated");
+
+    // 城管执法队's group is told its rating.
+    await openChat("城管执法队值班群");
+    await page.locator(".msg .bubble", { hasText: "满意" }).last().waitFor();
+    await shot("05-department-told");
+
+    expect(pageErrors).toEqual([]);
+  });
+});
