@@ -134,6 +134,7 @@ describe("the sandbox page, by clicking and typing only", () => {
     await openChat("朝阳门街道吹哨指挥群");
     await summary.locator(".at", { hasText: "赵磊" }).first().waitFor();
     expect(await summary.textContent()).toContain("已报到 1/2");
+    await page.locator(".toast").first().waitFor({ state: "detached" });
     await shot("03-summary");
 
     // The street resolves through the summary's form.
@@ -163,6 +164,24 @@ describe("the sandbox page, by clicking and typing only", () => {
     await page.locator(".msg .bubble", { hasText: "满意" }).last().waitFor();
     await shot("05-department-told");
 
+    // The district's oversight asks for this month's figures: a card with charts.
+    await openChat("东城区接诉即办督办群");
+    await typeAndSend("/统计 本月");
+    const stats = await card({ text: "考核分" });
+    await stats.locator("svg.chart rect").first().waitFor();
+    await shot("06-stats");
+
+    // Every element the bot sent on the way was one the page knows how to draw.
+    for (const chat of [
+      "朝阳门街道吹哨指挥群",
+      "城管执法队值班群",
+      "朝阳门派出所值班群",
+      "东城区接诉即办督办群",
+    ]) {
+      await openChat(chat);
+      expect(await page.locator(".msg .card").count()).toBeGreaterThan(0);
+      expect(await page.locator(".unsupported").allTextContents()).toEqual([]);
+    }
     expect(pageErrors).toEqual([]);
   });
 });

@@ -21,11 +21,14 @@ function values(spec) {
   return [];
 }
 
-function niceMax(max) {
-  if (max <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= max) return m * p;
-  return 10 * p;
+/** Axis top and tick step: a "nice" step (1, 2, 2.5, 5 × 10^k; whole numbers for counts), four or five ticks. */
+function axis(max, whole) {
+  if (max <= 0) return { top: whole ? 4 : 1, step: whole ? 1 : 0.25 };
+  const rough = max / 4;
+  const p = 10 ** Math.floor(Math.log10(rough));
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((v) => v >= rough) ?? 10 * p;
+  if (whole) step = Math.max(1, Math.ceil(step));
+  return { top: Math.ceil(max / step) * step, step };
 }
 
 const fmt = (n) => (Number.isInteger(n) ? String(n) : String(Math.round(n * 10) / 10));
@@ -62,16 +65,17 @@ export function renderChart(el) {
   const left = 40;
   const plotW = W - left - 12;
   const plotH = H - top - bottom;
-  const max = niceMax(
+  const whole = rows.every((r) => Number.isInteger(Number(r[y] ?? 0)));
+  const { top: max, step } = axis(
     Math.max(
       ...cats.map((c) =>
         stack ? names.reduce((a, s) => a + val(c, s), 0) : Math.max(...names.map((s) => val(c, s))),
       ),
     ),
+    whole,
   );
   const yPos = (v) => top + plotH - (v / max) * plotH;
-  for (let i = 0; i <= 4; i++) {
-    const v = (max / 4) * i;
+  for (let v = 0; v <= max + step / 2; v += step) {
     parts.push(
       `<line x1="${left}" x2="${W - 12}" y1="${yPos(v)}" y2="${yPos(v)}" class="ch-grid"/>`,
       `<text x="${left - 6}" y="${yPos(v) + 4}" text-anchor="end" class="ch-axis">${fmt(v)}</text>`,
@@ -94,7 +98,7 @@ export function renderChart(el) {
       );
     });
   } else {
-    const inner = band * 0.6;
+    const inner = Math.min(band * 0.6, stack ? 48 : 48 * names.length);
     cats.forEach((c, i) => {
       const x0 = left + band * i + (band - inner) / 2;
       let base = 0;
