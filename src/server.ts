@@ -127,6 +127,7 @@ async function shutdown(signal: string) {
   // Stop accepting, let in-flight requests and deliveries finish, then close the database.
   for (const t of timers) clearInterval(t);
   longConnection?.close();
+  sandbox?.endStreams(); // an open sandbox page would otherwise keep the server from closing
   await new Promise<void>((done) => server.close(() => done()));
   await runtime?.worker.idle();
   await sandbox?.close();

@@ -95,6 +95,19 @@ describe("sandbox mode (npm start with no Lark variables)", () => {
       });
       expect(outsider.status).toBe(400);
 
+      // The page's live stream: it says hello, then carries every message as it is stored or changed.
+      const stream = await fetch(`${s.url}/sandbox/api/stream`);
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      let streamed = "";
+      const readUntil = async (needle: string) => {
+        while (!streamed.includes(needle)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended before ${needle}`);
+          streamed += new TextDecoder().decode(value);
+        }
+      };
+      await readUntil("event: hello");
+
       // The street whistles: the bot answers in the street chat and 城管执法队 gets its card.
       const said = await post(s, "/sandbox/api/messages", {
         chatId: street.chatId,
@@ -111,8 +124,12 @@ describe("sandbox mode (npm start with no Lark variables)", () => {
       expect(cardText(summary)).toContain("东四北大街");
       // The fake pushed to the product's own webhook, signed and encrypted, and the product answered 200.
       expect(s.output()).toMatch(/"method":"POST","path":"\/lark\/events","status":200/);
+      await readUntil(deptCard.message_id);
 
+      // An open page does not hold up a clean stop.
+      const stopping = Date.now();
       expect(await s.stop()).toBe(0);
+      expect(Date.now() - stopping).toBeLessThan(5_000);
       expect(existsSync(join(dataDir, "sandbox", "chat-history.json"))).toBe(true);
 
       // After a restart the conversation is still there, the directory is not imported twice, and the

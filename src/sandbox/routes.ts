@@ -127,11 +127,15 @@ export function sandboxRoutes(d: SandboxRouteDeps): Hono {
     streamSSE(c, async (stream) => {
       const queue: string[] = [];
       let wake: (() => void) | undefined;
+      let open = true;
       const unsubscribe = sandbox.subscribe((e) => {
-        queue.push(JSON.stringify(e.kind === "message" ? { kind: "message", message: view(e.message) } : e));
+        if (e.kind === "closing") open = false;
+        else
+          queue.push(
+            JSON.stringify(e.kind === "message" ? { kind: "message", message: view(e.message) } : e),
+          );
         wake?.();
       });
-      let open = true;
       stream.onAbort(() => {
         open = false;
         unsubscribe();
@@ -155,6 +159,7 @@ export function sandboxRoutes(d: SandboxRouteDeps): Hono {
         wake = undefined;
         if (open && queue.length === 0) await stream.write(": ping\n\n");
       }
+      unsubscribe();
     }),
   );
 

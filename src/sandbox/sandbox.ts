@@ -25,7 +25,11 @@ export interface SandboxLark {
   domain: string;
 }
 
-export type SandboxEvent = { kind: "message"; message: StoredMessage } | { kind: "reset" };
+/** What the page follows: a message stored or changed, a reset, or the server closing (streams end). */
+export type SandboxEvent =
+  | { kind: "message"; message: StoredMessage }
+  | { kind: "reset" }
+  | { kind: "closing" };
 
 export interface Sandbox {
   fake: FakeLark;
@@ -41,6 +45,8 @@ export interface Sandbox {
   reset(db: Db, settle: () => Promise<void>): Promise<void>;
   /** Follow messages and resets (the page's live updates); returns the unsubscribe function. */
   subscribe(listener: (e: SandboxEvent) => void): () => void;
+  /** End the pages' live streams, so the HTTP server can close (call before closing it). */
+  endStreams(): void;
   close(): Promise<void>;
 }
 
@@ -126,6 +132,9 @@ export async function startSandbox(o: { dataDir: string; log: Logger }): Promise
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    endStreams() {
+      emit({ kind: "closing" });
     },
     async close() {
       if (saveTimer) save();
