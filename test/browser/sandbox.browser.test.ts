@@ -97,10 +97,15 @@ async function typeAndSend(text: string) {
   await box.press("Enter");
 }
 
-/** Opens a card's dropdown and clicks an option. */
-async function choose(inCard: Locator, placeholder: string, option: string) {
-  await inCard.locator(".select-shown", { hasText: placeholder }).click();
-  await inCard.getByRole("option", { name: option, exact: true }).click();
+/** Opens a card's dropdown (found by its placeholder or its form item name) and clicks an option. */
+async function choose(inCard: Locator, which: { placeholder: string } | { name: string }, option: string) {
+  const select =
+    "name" in which
+      ? inCard.locator(`.select[data-name="${which.name}"]`)
+      : inCard.locator(".select", { has: page.locator(".select-shown", { hasText: which.placeholder }) });
+  // A multi-select stays open between picks.
+  if (!(await select.locator(".select-menu").isVisible())) await select.locator(".select-shown").click();
+  await select.getByRole("option", { name: option, exact: true }).click();
 }
 
 describe("the sandbox page, by clicking and typing only", () => {
@@ -148,8 +153,8 @@ describe("the sandbox page, by clicking and typing only", () => {
 
     // The rating card arrives under it; rate both departments.
     const rating = await card({ text: "提交评价" });
-    await choose(rating, "评价城管执法队", "城管执法队 · 满意");
-    await choose(rating, "评价公安", "公安 · 不满意");
+    await choose(rating, { placeholder: "评价城管执法队" }, "城管执法队 · 满意");
+    await choose(rating, { placeholder: "评价公安" }, "公安 · 不满意");
     const note = rating.getByPlaceholder("对公安的意见（选“否决”时必须填写理由）");
     await note.click();
     await note.pressSequentially("未到场");
@@ -182,6 +187,56 @@ describe("the sandbox page, by clicking and typing only", () => {
       expect(await page.locator(".msg .card").count()).toBeGreaterThan(0);
       expect(await page.locator(".unsupported").allTextContents()).toEqual([]);
     }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("the whistle form: a select, a multi-select and inputs; 撤销 asks for confirmation first", async () => {
+    await openChat("朝阳门街道吹哨指挥群");
+    await typeAndSend("/吹哨");
+    const form = await card({ text: "召集部门" });
+    // 1+4 are pre-selected; make it an emergency for 城管执法队, 消防 and 房管 only.
+    await choose(form, { name: "type" }, "🚨 应急处置哨");
+    for (const name of ["公安", "交通", "市场监管", "房管"]) {
+      await choose(form, { name: "departments" }, name);
+    }
+    await shot("07-whistle-form-choosing");
+    await form.locator('.select[data-name="departments"] .select-shown').click(); // close the list
+    const place = form.getByPlaceholder("如：朝阳门内大街 81 号门前");
+    await place.click();
+    await place.pressSequentially("南小街5号");
+    const matter = form.getByPlaceholder("要处置的问题，如：占道经营反弹，需联合执法");
+    await matter.click();
+    await matter.pressSequentially("南小街5号燃气泄漏，需疏散");
+    await shot("07-whistle-form");
+    await form.getByRole("button", { name: "📣 吹哨" }).click();
+    await toast("吹哨");
+    // The form card became the whistle's summary.
+    await form.locator(".card-title", { hasText: "应急处置哨" }).waitFor();
+    const text = (await form.textContent()) ?? "";
+    expect(text).toContain("城管执法队");
+    expect(text).toContain("消防");
+    expect(text).toContain("房管");
+    expect(text).not.toContain("公安");
+
+    // 房管 was summoned; 公安 was not.
+    await openChat("朝阳门房管所");
+    await card({ text: "燃气泄漏" });
+    await openChat("朝阳门派出所值班群");
+    expect(await page.locator(".msg .card", { hasText: "燃气泄漏" }).count()).toBe(0);
+
+    // 撤销 needs its reason: an empty box is marked and nothing is sent; then confirm in the dialog.
+    await openChat("朝阳门街道吹哨指挥群");
+    await form.getByRole("button", { name: "撤销" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "确定" }).click();
+    await form.locator(".card-input.invalid").waitFor();
+    const reason = form.getByPlaceholder("办结结果或撤销原因");
+    await reason.click();
+    await reason.pressSequentially("误报，现场无泄漏");
+    await form.getByRole("button", { name: "撤销" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "确定" }).click();
+    await toast("撤销");
+    await form.locator(".tag", { hasText: "已撤销" }).waitFor();
+    await shot("08-cancelled");
     expect(pageErrors).toEqual([]);
   });
 });

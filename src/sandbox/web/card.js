@@ -275,13 +275,16 @@ function select(el, ctx, scope, multi) {
     }
     for (const item of menu.children) {
       const v = item.dataset.value;
-      item.classList.toggle("on", multi ? chosen.includes(v) : chosen === v);
+      const on = multi ? chosen.includes(v) : chosen === v;
+      item.classList.toggle("on", on);
+      item.setAttribute("aria-selected", String(on));
     }
   };
   for (const o of opts) {
     const item = h("div", "select-option", `<span class="tick">✓</span>${o.label}`);
     item.dataset.value = o.value;
     item.setAttribute("role", "option");
+    item.setAttribute("aria-label", h("span", "", o.label).textContent);
     item.addEventListener("click", (ev) => {
       ev.stopPropagation();
       if (multi) {
