@@ -5,7 +5,7 @@
  *
  * Needs Debian's chromium (`apt-get install -y chromium`; .ci/run installs it).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -188,6 +188,22 @@ describe("the sandbox page, by clicking and typing only", () => {
       expect(await page.locator(".unsupported").allTextContents()).toEqual([]);
     }
     expect(pageErrors).toEqual([]);
+  });
+
+  it("the card renderer draws all 36 official Card JSON 2.0 samples with no unsupported element", async () => {
+    const fixture = fileURLToPath(new URL("../fixtures/card-json-v2-official-samples.json", import.meta.url));
+    const cards = (JSON.parse(readFileSync(fixture, "utf8")) as { samples: { card: unknown }[] }).samples.map(
+      (x) => x.card,
+    );
+    expect(cards).toHaveLength(36);
+    // A script string: vitest would rewrite an import() written inside a function passed to evaluate.
+    const unsupported = (await page.evaluate(`(async (cards) => {
+      const { renderCard } = await import("/sandbox/web/card.js");
+      const ctx = { names: new Map(), members: [], act: async () => {}, confirm: async () => true };
+      return cards.map((c, i) =>
+        [...renderCard(c, ctx).querySelectorAll(".unsupported")].map((e) => "#" + i + ": " + e.textContent));
+    })(${JSON.stringify(cards)})`)) as string[][];
+    expect(unsupported.flat()).toEqual([]);
   });
 
   it("the whistle form: a select, a multi-select and inputs; 撤销 asks for confirmation first", async () => {

@@ -213,6 +213,7 @@ function messageNode(m) {
     col.append(
       renderCard(m.content, {
         names: state.names,
+        members: state.chats.find((c) => c.chatId === m.chat_id)?.members ?? [],
         act: (action, el) => act(m, action, el),
         confirm: confirmDialog,
       }),

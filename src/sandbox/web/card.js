@@ -16,7 +16,7 @@ const h = (tag, cls, html) => {
 function textOf(t, names) {
   if (t === undefined || t === null) return "";
   if (typeof t === "string") return escapeHtml(t);
-  if (t.tag === "lark_md") return renderMarkdown(t.content ?? "", names);
+  if (t.tag === "lark_md" || t.tag === "markdown") return renderMarkdown(t.content ?? "", names);
   return escapeHtml(t.content ?? "").replace(/\n/g, "<br>");
 }
 
@@ -87,6 +87,19 @@ function element(el, ctx, scope) {
       return select(el, ctx, scope, false);
     case "multi_select_static":
       return select(el, ctx, scope, true);
+    case "select_person":
+    case "multi_select_person":
+      return select(personOptions(el, ctx), ctx, scope, el.tag === "multi_select_person");
+    case "overflow":
+      return overflow(el, ctx);
+    case "interactive_container":
+      return container(el, ctx, scope);
+    case "select_img":
+      return imagePicker(el, ctx, scope);
+    case "img_combination":
+      return h("div", "card-img", `🖼 ${(el.img_list ?? []).length} 张图片（沙箱不加载图片）`);
+    case "audio":
+      return h("div", "card-img", "🔊 语音（沙箱不播放）");
     case "date_picker":
     case "picker_time":
     case "picker_datetime":
@@ -102,7 +115,7 @@ function element(el, ctx, scope) {
       return e;
     }
     case "img":
-      return h("div", "card-img", `🖼 ${textOf(el.alt, ctx.names) || "图片"}`);
+      return h("div", "card-img", `🖼 ${textOf(el.alt, ctx.names) || "图片"}（沙箱不加载图片）`);
     case "person":
       return h(
         "div",
@@ -394,13 +407,132 @@ function table(el, ctx) {
     const tr = h("tr");
     for (const c of cols) {
       const v = row[c.name];
-      const text =
-        c.data_type === "lark_md" || c.data_type === "markdown"
-          ? renderMarkdown(String(v ?? ""), ctx.names)
-          : escapeHtml(v ?? "");
-      tr.append(h("td", "", text));
+      tr.append(h("td", "", cell(c, v, ctx)));
     }
     t.append(tr);
   }
   return t;
+}
+
+/** A table cell by column type: markdown, options (tags), persons, numbers with their format, text. */
+function cell(c, v, ctx) {
+  if (v === undefined || v === null) return "";
+  if (c.data_type === "lark_md" || c.data_type === "markdown") return renderMarkdown(String(v), ctx.names);
+  if (c.data_type === "options") {
+    return (Array.isArray(v) ? v : [v])
+      .map(
+        (o) => `<span class="tag tag-${escapeHtml(o.color ?? "neutral")}">${escapeHtml(o.text ?? o)}</span>`,
+      )
+      .join(" ");
+  }
+  if (c.data_type === "persons") {
+    return (Array.isArray(v) ? v : [v])
+      .map((id) => `<span class="person">${escapeHtml(ctx.names.get(id) ?? id)}</span>`)
+      .join(" ");
+  }
+  if (c.data_type === "number" && typeof v === "number") {
+    const f = c.format ?? {};
+    const n = v.toLocaleString("zh-CN", {
+      minimumFractionDigits: f.precision ?? 0,
+      maximumFractionDigits: f.precision ?? 2,
+      useGrouping: !!f.separator,
+    });
+    return escapeHtml(`${f.symbol ?? ""}${n}`);
+  }
+  if (c.data_type === "date" && typeof v === "number") return escapeHtml(new Date(v).toLocaleString("zh-CN"));
+  return escapeHtml(typeof v === "object" ? JSON.stringify(v) : v);
+}
+
+/** A person picker is a select whose options are people (the chat's members when the card lists none). */
+function personOptions(el, ctx) {
+  const ids = (el.options ?? []).length ? el.options.map((o) => o.value) : (ctx.members ?? []);
+  const options = ids.map((id) => ({
+    value: id,
+    text: { tag: "plain_text", content: ctx.names.get(id) ?? id },
+  }));
+  return { ...el, options };
+}
+
+/** The "⋯" menu: picking an option calls back with `option`. */
+function overflow(el, ctx) {
+  const wrap = h("div", "select overflow");
+  const b = h("button", "btn btn-default", "⋯");
+  b.type = "button";
+  const menu = h("div", "select-menu");
+  menu.hidden = true;
+  for (const o of el.options ?? []) {
+    const item = h("div", "select-option", textOf(o.text, ctx.names));
+    item.setAttribute("role", "option");
+    item.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      menu.hidden = true;
+      const url = o.multi_url?.url;
+      if (url) {
+        window.open(url, "_blank", "noopener");
+        return;
+      }
+      void ctx.act({ value: callbackValue(el) ?? {}, tag: "overflow", option: o.value }, b);
+    });
+    menu.append(item);
+  }
+  b.addEventListener("click", (ev) => {
+    ev.stopPropagation();
+    menu.hidden = !menu.hidden;
+  });
+  wrap.append(b, menu);
+  return wrap;
+}
+
+/** A bordered area; when it has a callback behaviour, clicking it calls back. */
+function container(el, ctx, scope) {
+  const e = h("div", `container${el.has_border ? " bordered" : ""}`);
+  if (el.padding) e.style.padding = el.padding;
+  for (const child of el.elements ?? []) e.append(element(child, ctx, scope));
+  const value = callbackValue(el);
+  const url = openUrl(el);
+  if (value !== undefined || url) {
+    e.classList.add("clickable");
+    e.addEventListener("click", (ev) => {
+      if (ev.target.closest("button, input, textarea, .select")) return;
+      if (url) window.open(url.pc_url || url.default_url, "_blank", "noopener");
+      else void ctx.act({ value, tag: "interactive_container" }, e);
+    });
+  }
+  return e;
+}
+
+/** Picture choices, shown as labelled tiles (the sandbox loads no images). */
+function imagePicker(el, ctx, scope) {
+  const e = h("div", "img-picker");
+  let chosen = [];
+  for (const o of el.options ?? []) {
+    const tile = h("button", "img-tile", `🖼 ${textOf(o.hover_tips, ctx.names) || escapeHtml(o.value)}`);
+    tile.type = "button";
+    if (o.disabled) tile.disabled = true;
+    tile.addEventListener("click", () => {
+      chosen = el.multi_select
+        ? chosen.includes(o.value)
+          ? chosen.filter((v) => v !== o.value)
+          : [...chosen, o.value]
+        : [o.value];
+      for (const t of e.children) t.classList.toggle("on", chosen.includes(t.dataset.value));
+      if (!scope.form)
+        void ctx.act({ value: callbackValue(el) ?? {}, tag: "select_img", option: o.value }, tile);
+    });
+    tile.dataset.value = o.value;
+    e.append(tile);
+  }
+  if (scope.form && el.name) {
+    scope.form.add({
+      name: el.name,
+      required: !!el.required,
+      get: () => (el.multi_select ? chosen : chosen[0]),
+      mark: (bad) => e.classList.toggle("invalid", bad),
+      reset: () => {
+        chosen = [];
+        for (const t of e.children) t.classList.remove("on");
+      },
+    });
+  }
+  return e;
 }
