@@ -108,6 +108,23 @@ describe("sandbox mode (npm start with no Lark variables)", () => {
       };
       await readUntil("event: hello");
 
+      // @-mentions typed on the page arrive as Lark's @_user_N with mentions[]: the admin names a duty
+      // contact, @-mentioning the bot and the person.
+      const admin = st.people.find((p) => p.name === "王建国")?.openId as string;
+      const zhao = st.people.find((p) => p.name === "赵磊")?.openId as string;
+      const duty = await post(s, "/sandbox/api/messages", {
+        chatId: street.chatId,
+        as: admin,
+        text: "@吹哨报到 /值班 城管执法队 @赵磊",
+      });
+      expect(duty.body).toMatchObject({ ok: true });
+      const dutyMsg = (await state(s)).messages.find((m) => m.message_id === duty.body.messageId);
+      expect(dutyMsg?.content).toEqual({ text: "@_user_1 /值班 城管执法队 @_user_2" });
+      const dutyReply = await until("the 值班 answer", async () =>
+        (await state(s)).messages.find((m) => m.parent_id === duty.body.messageId),
+      );
+      expect(cardText(dutyReply)).toContain(zhao);
+
       // The street whistles: the bot answers in the street chat and 城管执法队 gets its card.
       const said = await post(s, "/sandbox/api/messages", {
         chatId: street.chatId,
@@ -132,14 +149,24 @@ describe("sandbox mode (npm start with no Lark variables)", () => {
       expect(Date.now() - stopping).toBeLessThan(5_000);
       expect(existsSync(join(dataDir, "sandbox", "chat-history.json"))).toBe(true);
 
-      // After a restart the conversation is still there, the directory is not imported twice, and the
-      // restored card still works: 赵磊 reports in on it.
+      // After a restart the conversation is still there, the demo is not imported again (the duty
+      // contact set in chat stays), and the restored card still works: 赵磊 reports in on it.
       s = await start(dataDir);
       const again = await state(s);
       expect(again.messages.map((m) => m.message_id)).toEqual(
         expect.arrayContaining([said.body.messageId, deptCard.message_id]),
       );
-      expect(s.output()).toMatch(/"msg":"sandbox: demo district ready"[^\n]*"changes":0/);
+      expect(s.output()).toContain('"msg":"sandbox: demo district already set up"');
+      const shown = await post(s, "/sandbox/api/messages", {
+        chatId: street.chatId,
+        as: admin,
+        text: "/值班 城管执法队",
+      });
+      const dutyNow = await until("the 值班 list", async () =>
+        (await state(s)).messages.find((m) => m.parent_id === shown.body.messageId),
+      );
+      expect(cardText(dutyNow)).toContain(zhao);
+      expect(cardText(dutyNow)).not.toContain(cg.members[1] as string);
       const tap = await post(s, "/sandbox/api/actions", {
         messageId: deptCard.message_id,
         as: cg.members[0],

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { Db } from "../db/database";
 import { importDirectory } from "../directory/import";
+import { loadSnapshot } from "../directory/snapshot";
 import type { Logger } from "../log";
 import { type DemoDistrict, demoDirectoryFile, demoDistrict } from "./demo";
 import { type FakeLark, type PushTarget, type StoredMessage, startFakeLark } from "./fake-lark";
@@ -39,7 +40,7 @@ export interface Sandbox {
   target(): PushTarget | undefined;
   /** Call once the HTTP server listens on `port`. */
   listening(port: number): void;
-  /** Import the demo directory through the product's directory import (idempotent). */
+  /** Import the demo directory through the product's directory import, unless it is set up already. */
   seed(db: Db): Promise<void>;
   /** Empty the fake's messages and the product's tables, then seed again. */
   reset(db: Db, settle: () => Promise<void>): Promise<void>;
@@ -101,6 +102,13 @@ export async function startSandbox(o: { dataDir: string; log: Logger }): Promise
 
   let target: PushTarget | undefined;
   const seed = async (db: Db) => {
+    // Once the street's group is bound the demo is set up: later starts leave the directory as the
+    // people using the sandbox have changed it (duty contacts, 1+4, aliases) instead of importing again.
+    const streetChat = district.chats.find((c) => c.kind === "street")?.chatId;
+    if ((await loadSnapshot(db)).chats.some((c) => c.chatId === streetChat)) {
+      o.log.info("sandbox: demo district already set up", { street: district.street });
+      return;
+    }
     const r = await importDirectory(db, demoDirectoryFile(district), "sandbox-demo-district.json");
     if (!r.ok) throw new Error(`sandbox: the demo directory did not import:\n${r.errors.join("\n")}`);
     o.log.info("sandbox: demo district ready", { street: district.street, changes: r.report.changes });
