@@ -255,4 +255,18 @@ describe("the sandbox page, by clicking and typing only", () => {
     await shot("08-cancelled");
     expect(pageErrors).toEqual([]);
   });
+
+  it("重置演示 empties every chat and the page follows", async () => {
+    await page.getByRole("button", { name: "重置演示" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "确定" }).click();
+    await toast("演示已重置");
+    await openChat("朝阳门街道吹哨指挥群");
+    await page.locator(".empty-hint").waitFor();
+    expect(await page.locator(".msg").count()).toBe(0);
+    // The demo street works again from scratch: a new whistle is the day's first.
+    await typeAndSend("/吹哨 执法 城管 东四北大街占道经营");
+    const summary = await card({ text: "东四北大街" });
+    expect(await summary.textContent()).toMatch(/W\d{6}-01/);
+    expect(pageErrors).toEqual([]);
+  });
 });
