@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { throwawayDatabase } from "./support/db";
 import { freePort, runServer, type ServerProcess, waitForHealth } from "./support/server-process";
 
 /**
@@ -29,8 +30,13 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function start(dataDir: string): Promise<ServerProcess> {
-  const s = runServer({ PORT: String(await freePort()), DATA_DIR: dataDir });
+/** With TEST_DATABASE_URL the server gets a Postgres database of its own; otherwise PGlite in DATA_DIR. */
+async function start(dataDir: string, databaseUrl: string | undefined): Promise<ServerProcess> {
+  const s = runServer({
+    PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
   expect((await waitForHealth(s)).status).toBe(200);
   return s;
 }
@@ -67,9 +73,14 @@ describe("sandbox mode (npm start with no Lark variables)", () => {
   it("serves the page, seeds the demo district, and every action goes through /lark/events", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "whistle-sandbox-"));
     dirs.push(dataDir);
-    let s = await start(dataDir);
+    const database = await throwawayDatabase("whistle_sandbox");
+    let s = await start(dataDir, database.url);
     try {
-      expect(await get(s, "/healthz")).toEqual({ ok: true, db: "pglite", mode: "sandbox" });
+      expect(await get(s, "/healthz")).toEqual({
+        ok: true,
+        db: database.url ? "postgres" : "pglite",
+        mode: "sandbox",
+      });
       const page = await fetch(`${s.url}/`);
       expect(page.headers.get("content-type")).toContain("text/html");
       expect(await page.text()).toContain("沙箱模式 — 未连接飞书");
@@ -151,7 +162,7 @@ describe("sandbox mode (npm start with no Lark variables)", () => {
 
       // After a restart the conversation is still there, the demo is not imported again (the duty
       // contact set in chat stays), and the restored card still works: 赵磊 reports in on it.
-      s = await start(dataDir);
+      s = await start(dataDir, database.url);
       const again = await state(s);
       expect(again.messages.map((m) => m.message_id)).toEqual(
         expect.arrayContaining([said.body.messageId, deptCard.message_id]),
@@ -196,6 +207,7 @@ describe("sandbox mode (npm start with no Lark variables)", () => {
       expect(cardText(card)).toMatch(/W\d{6}-01/);
     } finally {
       expect(await s.stop()).toBe(0);
+      await database.drop();
     }
   }, 90_000);
 });
