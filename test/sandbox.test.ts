@@ -189,6 +189,14 @@ describe("sandbox mode (npm start with no Lark variables)", () => {
         return cardText(m).includes(cg.members[0] as string) ? m : undefined;
       });
 
+      // Another site cannot drive the sandbox with a "simple" cross-origin request.
+      const simple = await fetch(`${s.url}/sandbox/api/reset`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: "{}",
+      });
+      expect(simple.status).toBe(415);
+
       // Reset: chats are empty again and the district is seeded afresh.
       expect((await post(s, "/sandbox/api/reset", {})).body).toEqual({ ok: true });
       const fresh = await state(s);

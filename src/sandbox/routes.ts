@@ -84,6 +84,15 @@ export function sandboxRoutes(d: SandboxRouteDeps): Hono {
     }
   };
 
+  // Only the page's own JSON requests may act: a cross-site form or "simple" fetch cannot send
+  // application/json without a CORS preflight, which this server never grants.
+  app.use("/sandbox/api/*", async (c, next) => {
+    if (c.req.method === "POST" && !(c.req.header("content-type") ?? "").startsWith("application/json")) {
+      return c.json({ ok: false, error: "content-type must be application/json" }, 415);
+    }
+    await next();
+  });
+
   app.get("/", () => webFile("index.html"));
   app.get("/sandbox/web/:file", (c) => webFile(c.req.param("file")));
 
