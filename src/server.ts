@@ -13,8 +13,7 @@ import { seedEnvAdmins } from "./db/queries/admins";
 import { createApp } from "./handlers/app";
 import { type LongConnection, startLongConnection } from "./handlers/long-connection";
 import { createLogger } from "./log";
-import { sandboxRoutes } from "./sandbox/routes";
-import { type Sandbox, startSandbox } from "./sandbox/sandbox";
+import type { Sandbox } from "./sandbox/sandbox";
 
 const log = createLogger({ base: { svc: "whistle" } });
 
@@ -38,8 +37,10 @@ await seedEnvAdmins(database.db, loadedConfig.admins);
 // Sandbox mode: the fake Lark stands in for the tenant. The product gets the config it would get from
 // LARK_APP_ID, LARK_APP_SECRET, LARK_VERIFICATION_TOKEN, LARK_ENCRYPT_KEY and LARK_DOMAIN=<the fake>,
 // and runs unchanged (the mode stays "sandbox" so /healthz and the logs say so).
+// Loaded only in sandbox mode: a server connected to a real tenant never loads the fake.
 let sandbox: Sandbox | undefined;
 if (loadedConfig.mode === "sandbox") {
+  const { startSandbox } = await import("./sandbox/sandbox");
   sandbox = await startSandbox({ dataDir: loadedConfig.dataDir, log: log.child({ part: "sandbox" }) });
   await sandbox.seed(database.db);
 }
@@ -91,6 +92,7 @@ if (config.lark) {
 
 const app = createApp({ database, config, log, lark: runtime });
 if (sandbox && runtime) {
+  const { sandboxRoutes } = await import("./sandbox/routes");
   const rt = runtime;
   app.route(
     "/",
