@@ -34,12 +34,6 @@ const CONTENT_TYPES: Record<string, string> = {
   svg: "image/svg+xml",
 };
 
-/** What the page sees of a message (the fake's record without its version history). */
-function view(m: StoredMessage) {
-  const { history: _history, ...rest } = m;
-  return { ...rest, versions: m.history.length };
-}
-
 const sayBody = z.object({
   chatId: z.string().min(1),
   as: z.string().min(1),
@@ -61,6 +55,14 @@ export function sandboxRoutes(d: SandboxRouteDeps): Hono {
   const { fake, district } = sandbox;
   const app = new Hono();
   const names = () => new Map(fake.users());
+
+  /** What the page sees of a message: the fake's record without its version history, plus a file's name. */
+  const view = (m: StoredMessage) => {
+    const { history: _history, ...rest } = m;
+    const fileKey = m.msg_type === "file" ? (m.content as { file_key?: unknown }).file_key : undefined;
+    const fileName = typeof fileKey === "string" ? fake.file(fileKey)?.name : undefined;
+    return { ...rest, versions: m.history.length, ...(fileName ? { fileName } : {}) };
+  };
 
   const target = (): PushTarget => {
     const t = sandbox.target();
