@@ -97,6 +97,13 @@ async function typeAndSend(text: string) {
   await box.press("Enter");
 }
 
+/** Types a command in the open chat and waits for the bot's answer to it. */
+async function askAndWait(text: string) {
+  const before = await page.locator(".msg.from-bot").count();
+  await typeAndSend(text);
+  await page.locator(".msg.from-bot").nth(before).waitFor();
+}
+
 /** Opens a card's dropdown (found by its placeholder or its form item name) and clicks an option. */
 async function choose(inCard: Locator, which: { placeholder: string } | { name: string }, option: string) {
   const select =
@@ -175,6 +182,12 @@ describe("the sandbox page, by clicking and typing only", () => {
     const stats = await card({ text: "考核分" });
     await stats.locator("svg.chart rect").first().waitFor();
     await shot("06-stats");
+
+    // More answers for the renderer: the directory, the ranking, help, the street's status.
+    for (const command of ["/目录", "/排名", "/帮助"]) await askAndWait(command);
+    await shot("06-help");
+    await openChat("朝阳门街道吹哨指挥群");
+    await askAndWait("/状态");
 
     // Every element the bot sent on the way was one the page knows how to draw.
     for (const chat of [
