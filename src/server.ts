@@ -1,6 +1,7 @@
 /**
  * The Node entry: read the environment, open the database (PGlite in DATA_DIR unless
  * DATABASE_URL is set), migrate, serve HTTP, sweep deadlines, shut down cleanly on SIGTERM/SIGINT.
+ * With no LARK_APP_ID (sandbox mode) it also runs the fake Lark and the emulator page (src/sandbox/).
  */
 import { serve } from "@hono/node-server";
 import { createLarkClient } from "./bot/lark-client";
@@ -12,6 +13,7 @@ import { seedEnvAdmins } from "./db/queries/admins";
 import { createApp } from "./handlers/app";
 import { type LongConnection, startLongConnection } from "./handlers/long-connection";
 import { createLogger } from "./log";
+import type { Sandbox } from "./sandbox/sandbox";
 
 const log = createLogger({ base: { svc: "whistle" } });
 
@@ -21,16 +23,28 @@ if (!loaded.ok) {
   console.error("config: fix the variables above and start again (see README → Configuration)");
   process.exit(1);
 }
-const config = loaded.config;
+const loadedConfig = loaded.config;
 
 let database: Database;
 try {
-  database = await openConfiguredDatabase(config);
+  database = await openConfiguredDatabase(loadedConfig);
 } catch (err) {
-  console.error(openFailure(config, err));
+  console.error(openFailure(loadedConfig, err));
   process.exit(1);
 }
-await seedEnvAdmins(database.db, config.admins);
+await seedEnvAdmins(database.db, loadedConfig.admins);
+
+// Sandbox mode: the fake Lark stands in for the tenant. The product gets the config it would get from
+// LARK_APP_ID, LARK_APP_SECRET, LARK_VERIFICATION_TOKEN, LARK_ENCRYPT_KEY and LARK_DOMAIN=<the fake>,
+// and runs unchanged (the mode stays "sandbox" so /healthz and the logs say so).
+// Loaded only in sandbox mode: a server connected to a real tenant never loads the fake.
+let sandbox: Sandbox | undefined;
+if (loadedConfig.mode === "sandbox") {
+  const { startSandbox } = await import("./sandbox/sandbox");
+  sandbox = await startSandbox({ dataDir: loadedConfig.dataDir, log: log.child({ part: "sandbox" }) });
+  await sandbox.seed(database.db);
+}
+const config = sandbox ? { ...loadedConfig, lark: sandbox.lark } : loadedConfig;
 
 /** How often acknowledged events and the outbox are picked up again (retries, rows other instances left). */
 const DRAIN_EVERY_MS = 5_000;
@@ -83,10 +97,28 @@ if (config.lark) {
 }
 
 const app = createApp({ database, config, log, lark: runtime });
+if (sandbox && runtime) {
+  const { sandboxRoutes } = await import("./sandbox/routes");
+  const rt = runtime;
+  app.route(
+    "/",
+    sandboxRoutes({
+      sandbox,
+      db: database.db,
+      settle: () => rt.worker.idle(),
+      kick: () => rt.worker.kick(),
+      log: log.child({ part: "sandbox" }),
+      tz: config.tzDisplay,
+    }),
+  );
+}
 const server = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" }, (info) => {
+  sandbox?.listening(info.port);
   log.info("listening", { port: info.port, db: database.kind, mode: config.mode });
   if (config.mode === "sandbox") {
-    log.info("sandbox mode: LARK_APP_ID is not set, so no Lark tenant is connected");
+    log.info(
+      `sandbox mode: LARK_APP_ID is not set, so no Lark tenant is connected; open http://localhost:${info.port}/`,
+    );
   }
 });
 
@@ -103,9 +135,11 @@ async function shutdown(signal: string) {
   // Stop accepting, let in-flight requests and deliveries finish, then close the database.
   for (const t of timers) clearInterval(t);
   longConnection?.close();
+  sandbox?.endStreams(); // an open sandbox page would otherwise keep the server from closing
   await new Promise<void>((done) => server.close(() => done()));
   await runtime?.inbound.idle();
   await runtime?.worker.idle();
+  await sandbox?.close();
   await database.close();
   log.info("stopped");
   process.exit(0);

@@ -854,6 +854,44 @@ describe("fake Lark pushes to the bot", () => {
     expect(fake.message(id)?.content).toEqual(v2Card("z"));
   });
 
+  it("tells listeners of every stored or changed message, keeps who @_user_N is, and restores saved history", async () => {
+    const seen: string[] = [];
+    const stop = fake.onMessage((m) => seen.push(`${m.message_id}:${m.history.length}`));
+    const r = await fake.push.message(target, {
+      chatId: ROOM,
+      senderOpenId: ALICE,
+      text: "cc @Bob",
+      mentions: [{ openId: BOB, name: "Bob" }],
+    });
+    const stored = fake.message(r.messageId);
+    expect(stored?.content).toEqual({ text: "cc @_user_1" });
+    expect(stored?.mentions).toEqual([{ key: "@_user_1", openId: BOB, name: "Bob" }]);
+    receiver.setReply(() => ({
+      status: 200,
+      body: JSON.stringify({ card: { type: "raw", data: v2Card("1 / 3") } }),
+    }));
+    const card = (await sendCard(sdkClient(fake), ROOM, v2Card("0 / 3"))).data?.message_id ?? "";
+    await fake.push.cardAction(target, { operatorOpenId: ALICE, messageId: card, value: { a: 1 } });
+    expect(seen).toEqual([`${r.messageId}:1`, `${card}:1`, `${card}:2`]);
+    stop();
+    await fake.push.message(target, { chatId: ROOM, senderOpenId: ALICE, text: "after" });
+    expect(seen).toHaveLength(3);
+    expect(fake.chats().map((c) => c.chat_id)).toContain(ROOM);
+    expect(fake.users()).toContainEqual([BOB, "Bob"]);
+
+    // A new fake (a restart) gets the same chats and messages back, ids and times included.
+    const again = await startFakeLark();
+    try {
+      again.restore({ chats: fake.chats(), messages: fake.messages() });
+      expect(again.messages()).toEqual(fake.messages());
+      expect(again.chat(ROOM)?.members).toEqual(fake.chat(ROOM)?.members);
+      again.restore({ chats: fake.chats(), messages: fake.messages() });
+      expect(again.messages()).toHaveLength(fake.messages().length);
+    } finally {
+      await again.close();
+    }
+  });
+
   it("pushes through a custom transport such as a Hono app's app.request", async () => {
     const app = new Hono();
     const bodies: string[] = [];

@@ -120,7 +120,7 @@ export function composeMentions(
 export function messageEvent(
   app: AppIdentity,
   m: PushMessage & { messageId: string; createTime: string; rootId?: string },
-): { event: object; text: string } {
+): { event: object; text: string; mentions: Mention[] } {
   const { text, mentions } = composeMentions(app, m.text, m.mentionBot ?? false, m.mentions ?? []);
   const event = {
     sender: {
@@ -144,7 +144,7 @@ export function messageEvent(
       ...(mentions.length > 0 ? { mentions } : {}),
     },
   };
-  return { event, text };
+  return { event, text, mentions };
 }
 
 /** `event` body of `card.action.trigger` (§3.1). */

@@ -348,6 +348,7 @@ function urgent(kind: "app" | "sms" | "phone"): Handler {
     const invalid = ids.filter((id) => !members.has(id));
     if (valid.length === 0) return errors.badParam("all user ids in user_id_list are invalid");
     msg.urgent.push({ kind, user_ids: valid });
+    state.changed(msg);
     return ok({ invalid_user_id_list: invalid });
   };
 }

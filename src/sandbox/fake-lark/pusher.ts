@@ -106,7 +106,7 @@ export class Pusher {
     const parent = m.parentId ? this.state.message(m.parentId) : undefined;
     const rootId = m.parentId ? (parent?.root_id ?? m.parentId) : undefined;
     const createTime = existing?.create_time ?? String(this.state.now());
-    const { event, text } = messageEvent(this.app, {
+    const { event, text, mentions } = messageEvent(this.app, {
       ...m,
       messageId,
       createTime,
@@ -119,6 +119,9 @@ export class Pusher {
         msg_type: "text",
         content: { text },
         sender: m.senderOpenId,
+        ...(mentions.length > 0
+          ? { mentions: mentions.map((x) => ({ key: x.key, openId: x.id.open_id, name: x.name })) }
+          : {}),
         ...(m.parentId && rootId ? { parent_id: m.parentId, root_id: rootId } : {}),
       });
     }

@@ -27,6 +27,14 @@ export interface FakeLark {
   /** Later sends to the chat fail with 232009. */
   dissolveChat(chatId: string): void;
   chat(chatId: string): ChatRecord | undefined;
+  /** Every chat the fake knows, in registration order. */
+  chats(): ChatRecord[];
+  /** Every user as `[open_id, name]`, in registration order. */
+  users(): [string, string][];
+  /** Calls `listener` whenever a message is stored or changes; returns the unsubscribe function. */
+  onMessage(listener: (msg: StoredMessage) => void): () => void;
+  /** Puts back chats and messages saved earlier (same ids, times and content), skipping those already present. */
+  restore(saved: { chats: ChatRecord[]; messages: StoredMessage[] }): void;
   /** Every request received, in arrival order (status/code filled in when answered). */
   calls: ApiCall[];
   /** Delivered messages in order, optionally for one chat. */
@@ -241,6 +249,13 @@ export async function startFakeLark(options: FakeLarkOptions = {}): Promise<Fake
     addChat: (chatId, chatOpts) => state.addChat(chatId, chatOpts),
     dissolveChat: (chatId) => state.dissolveChat(chatId),
     chat: (chatId) => state.chats.get(chatId),
+    chats: () => [...state.chats.values()],
+    users: () => [...state.users.entries()],
+    onMessage(listener) {
+      state.listeners.add(listener);
+      return () => state.listeners.delete(listener);
+    },
+    restore: (saved) => state.restore(saved),
     calls: state.calls,
     messages: (chatId) => state.messages(chatId),
     message: (messageId) => state.message(messageId),

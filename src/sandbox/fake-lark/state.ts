@@ -59,6 +59,8 @@ export class FakeLarkState {
   private readonly uuids = new Map<string, { messageId: string; at: number }>();
   private readonly windows = new Map<string, number[]>();
   private readonly cardTokens = new Map<string, CardTokenRecord>();
+  /** Told of every message stored or changed (new content, buzz): the sandbox page follows these. */
+  readonly listeners = new Set<(msg: StoredMessage) => void>();
 
   constructor(opts: ResolvedOptions) {
     this.opts = opts;
@@ -183,7 +185,29 @@ export class FakeLarkState {
     };
     this.stored.push(msg);
     this.byId.set(msg.message_id, msg);
+    this.changed(msg);
     return msg;
+  }
+
+  /**
+   * Put back chats and messages saved earlier (ids, times and content as they were), e.g. after a
+   * restart. Chats and messages already known are kept as they are.
+   */
+  restore(saved: { chats: ChatRecord[]; messages: StoredMessage[] }): void {
+    for (const c of saved.chats) {
+      if (!this.chats.has(c.chat_id)) this.chats.set(c.chat_id, structuredClone(c));
+    }
+    for (const m of saved.messages) {
+      if (this.byId.has(m.message_id)) continue;
+      const msg = structuredClone(m);
+      this.stored.push(msg);
+      this.byId.set(msg.message_id, msg);
+    }
+  }
+
+  /** Tell the listeners that `msg` is new or changed. */
+  changed(msg: StoredMessage): void {
+    for (const listener of this.listeners) listener(msg);
   }
 
   /** Record a new content version of a message. */
@@ -191,6 +215,7 @@ export class FakeLarkState {
     msg.content = content;
     msg.history.push(content);
     msg.update_time = String(this.now());
+    this.changed(msg);
   }
 
   /** Message id already delivered for `uuid` within the last hour. */

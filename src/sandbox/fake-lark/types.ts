@@ -58,6 +58,8 @@ export interface StoredMessage {
   thread_id?: string;
   /** "bot" for API-sent messages, the open_id for pushed user messages. */
   sender: "bot" | string;
+  /** Pushed user messages: who each `@_user_N` in the text stands for. */
+  mentions?: { key: string; openId: string; name: string }[];
   urgent: { kind: "app" | "sms" | "phone"; user_ids: string[] }[];
   /** ms epoch as a string. */
   create_time: string;
