@@ -105,8 +105,8 @@ if (sandbox && runtime) {
     sandboxRoutes({
       sandbox,
       db: database.db,
-      settle: () => rt.worker.idle(),
-      kick: () => rt.worker.kick(),
+      settle: () => rt.settle(),
+      kick: () => rt.settle(),
       log: log.child({ part: "sandbox" }),
       tz: config.tzDisplay,
     }),

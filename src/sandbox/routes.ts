@@ -15,9 +15,9 @@ import type { Sandbox } from "./sandbox";
 export interface SandboxRouteDeps {
   sandbox: Sandbox;
   db: Db;
-  /** Resolves when deliveries in flight are done (before a reset empties the tables). */
+  /** Resolves when handling and deliveries in flight are done (before a reset empties the tables). */
   settle: () => Promise<void>;
-  /** Drains the outbox now, so what the bot queued shows at once. */
+  /** Handles what was just acknowledged and drains the outbox now, so the bot's answer shows at once. */
   kick: () => Promise<void>;
   log: Logger;
   /** TZ_DISPLAY: the page shows message times in the zone the cards use. */
