@@ -3,16 +3,16 @@ import {
   addReportIns,
   addTimelineEntries,
   chatsOfDepartments,
+  type DispatchPatch,
   type DispatchRow,
   lockDispatches,
   lockWhistlesShared,
   reportersAmong,
   type TimelineInsert,
-  updateDispatch,
+  updateDispatches,
   type WhistleRow,
   whistleIdsOfDispatches,
 } from "../../db/queries/whistles";
-import type { dispatches } from "../../db/schema";
 import type { CardActionEvent } from "../events";
 import type { BaseContext, BatchPrepare, BatchUnit } from "../router";
 
@@ -31,8 +31,6 @@ import type { BaseContext, BatchPrepare, BatchUnit } from "../router";
  * dispatch's report-ins holds that lock, so nobody else can add one between our read and flush.
  * The report-in's unique key still guards the table.
  */
-
-type DispatchPatch = Partial<typeof dispatches.$inferInsert>;
 
 export interface DeskRows {
   whistle: WhistleRow;
@@ -138,7 +136,7 @@ export class DispatchDesk implements BatchUnit {
     // Independent writes, sent together.
     await Promise.all([
       addReportIns(this.tx, reportIns),
-      ...[...patches].map(([id, set]) => updateDispatch(this.tx, id, set)),
+      updateDispatches(this.tx, patches),
       addTimelineEntries(this.tx, entries),
     ]);
   }

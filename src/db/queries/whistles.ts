@@ -167,7 +167,26 @@ export async function whistleViews(db: DbOrTx, ids: number[]): Promise<WhistleVi
       .innerJoin(units, eq(units.id, whistles.streetId))
       .where(inArray(whistles.id, ids)),
     db
-      .select({ d: dispatches, departmentName: units.name })
+      .select({
+        // What a view shows (not the sweep's bookkeeping columns).
+        d: {
+          id: dispatches.id,
+          whistleId: dispatches.whistleId,
+          departmentId: dispatches.departmentId,
+          chatId: dispatches.chatId,
+          cardMessageId: dispatches.cardMessageId,
+          state: dispatches.state,
+          deadlineAt: dispatches.deadlineAt,
+          reportedAt: dispatches.reportedAt,
+          reportedBy: dispatches.reportedBy,
+          lateMinutes: dispatches.lateMinutes,
+          onSiteAt: dispatches.onSiteAt,
+          onSiteBy: dispatches.onSiteBy,
+          overdueAt: dispatches.overdueAt,
+          escalationCount: dispatches.escalationCount,
+        },
+        departmentName: units.name,
+      })
       .from(dispatches)
       .innerJoin(units, eq(units.id, dispatches.departmentId))
       .where(inArray(dispatches.whistleId, ids))
@@ -354,6 +373,42 @@ export async function chatsOfDepartments(db: DbOrTx, dispatchIds: number[]): Pro
 
 export async function updateDispatch(db: DbOrTx, id: number, set: Partial<typeof dispatches.$inferInsert>) {
   await db.update(dispatches).set(set).where(eq(dispatches.id, id));
+}
+
+export type DispatchPatch = Partial<typeof dispatches.$inferInsert>;
+
+/**
+ * Apply changes to many dispatches: one UPDATE per set of columns changed (all report-ins of a batch
+ * share one), with one array parameter per column. Values travel as text and are cast to the
+ * column's type in SQL.
+ */
+export async function updateDispatches(db: DbOrTx, patches: Map<number, DispatchPatch>): Promise<void> {
+  const groups = new Map<string, [number, DispatchPatch][]>();
+  for (const [id, set] of patches) {
+    const shape = Object.keys(set).sort().join(",");
+    if (!shape) continue;
+    const group = groups.get(shape);
+    if (group) group.push([id, set]);
+    else groups.set(shape, [[id, set]]);
+  }
+  const asText = (v: unknown): string | null =>
+    v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v);
+  await Promise.all(
+    [...groups].map(([shape, rows]) => {
+      const keys = shape.split(",") as (keyof DispatchPatch)[];
+      const cols = keys.map((k) => dispatches[k]);
+      const sets = cols.map(
+        (c, i) => sql`${sql.identifier(c.name)} = ${sql.raw(`u.c${i}`)}::${sql.raw(c.getSQLType())}`,
+      );
+      const arrays = keys.map((k) => sql`${sql.param(rows.map(([, set]) => asText(set[k])))}::text[]`);
+      const names = sql.raw(["id", ...keys.map((_, i) => `c${i}`)].join(", "));
+      return db.execute(
+        sql`update ${dispatches} set ${sql.join(sets, sql`, `)}
+          from unnest(${sql.param(rows.map(([id]) => id))}::int[], ${sql.join(arrays, sql`, `)}) as u(${names})
+          where ${dispatches.id} = u.id`,
+      );
+    }),
+  );
 }
 
 export async function updateWhistle(db: DbOrTx, id: number, set: Partial<typeof whistles.$inferInsert>) {
