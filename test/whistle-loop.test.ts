@@ -1,11 +1,14 @@
 import { count, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
+import { envelopeSchema, normalizeEnvelope } from "../src/bot/events";
+import { processEvent } from "../src/bot/pipeline";
 import { admins, dispatches, reportIns, timeline, whistles } from "../src/db/schema";
+import { cardActionEvent, eventEnvelope } from "../src/sandbox/fake-lark";
 import { button, buttonValues, cardText } from "./support/cards";
 import { say } from "./support/chat";
 import { resetDatabase } from "./support/db";
-import { type Harness, larkHarness } from "./support/harness";
+import { type Harness, larkHarness, VERIFICATION_TOKEN } from "./support/harness";
 
 const ADMIN = "ou_admin000000000000000000000000001";
 const OFFICIAL = "ou_official0000000000000000000000002";
@@ -199,6 +202,84 @@ describe("the whistle loop, end to end through the fake Lark", () => {
 });
 
 describe(`concurrent taps (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"})`, () => {
+  it("taps, 到场 and 办结 arriving together: every answer says what was recorded", async () => {
+    const staff = Array.from({ length: 20 }, (_, i) => `ou_mix${String(i).padStart(29, "0")}`);
+    h.fake.addChat("oc_cg", { name: "城管执法队", members: [ADMIN, ...staff] });
+    const said = await say(h, "oc_street", OFFICIAL, "/吹哨 执法 城管 东四北大街8号占道经营");
+    const [card] = botCards("oc_cg").filter((m) => cardText(m.content).includes("东四北大街"));
+    const summary = botCards("oc_street").find((m) => m.parent_id === said.messageId);
+    // Submitted in one tick, so they are committed in one transaction: the desk's taps and the
+    // street's 办结 in the same batch (lock order puts 办结, which names no dispatch, first).
+    const app = {
+      appId: h.fake.appId,
+      tenantKey: h.fake.tenantKey,
+      botOpenId: h.fake.botOpenId,
+      botName: "b",
+    };
+    const action = (who: string, msg: typeof card, chatId: string, value: unknown, formValue?: object) =>
+      normalizeEnvelope(
+        envelopeSchema.parse(
+          eventEnvelope(
+            app,
+            VERIFICATION_TOKEN,
+            "card.action.trigger",
+            cardActionEvent(
+              app,
+              {
+                operatorOpenId: who,
+                messageId: msg?.message_id as string,
+                value: value as Record<string, unknown>,
+                ...(formValue ? { formValue: formValue as Record<string, unknown> } : {}),
+              },
+              { token: `c-${who.slice(-8)}${Math.random()}`, chatId },
+            ),
+          ),
+        ),
+      );
+    const reportIn = button(card?.content, "report_in");
+    const events = [
+      ...staff.map((who) => action(who, card, "oc_cg", reportIn)),
+      action(OFFICIAL, summary, "oc_street", button(summary?.content, "resolve"), { text: "已劝离" }),
+      ...staff.slice(0, 5).map((who) => action(who, card, "oc_cg", reportIn)),
+    ];
+    const results = (await Promise.all(events.map((e) => processEvent(e, h.runtime.pipeline)))).map((r) => ({
+      toast: r.status === "processed" ? r.answer?.toast : undefined,
+    }));
+    await h.runtime.settle();
+    const batches = new Set(h.logs.filter((l) => l.event_type === "card.action.trigger").map((l) => l.batch));
+    expect([...batches]).toEqual([26]);
+    expect(results.at(20)?.toast).toMatchObject({ type: "success" });
+    const [w] = await h.t.db.select().from(whistles);
+    expect(w?.status).toBe("resolved");
+    const rows = await h.t.db.select().from(reportIns);
+    const recorded = new Set(rows.map((r) => r.openId));
+    // A person has a row exactly when one of their taps was answered "recorded"; every other
+    // answer says why nothing changed (already reported in, or the matter is closed).
+    const successes = new Map<string, number>();
+    for (const [i, r] of results.entries()) {
+      if (i === 20) continue;
+      const who = (i < 20 ? staff[i] : staff[i - 21]) as string;
+      const toast = r.toast;
+      if (toast?.type === "success") successes.set(who, (successes.get(who) ?? 0) + 1);
+      else expect(toast?.content).toMatch(/已经报到过|已办结/);
+    }
+    for (const who of staff) {
+      expect(successes.get(who) ?? 0, who).toBeLessThanOrEqual(1);
+      expect(recorded.has(who), who).toBe(successes.has(who));
+    }
+    // Nothing was recorded after the matter was closed, and the timeline matches the rows.
+    for (const r of rows) expect(r.at.getTime()).toBeLessThanOrEqual(w?.resolvedAt?.getTime() as number);
+    const entries = await h.t.db.select().from(timeline);
+    const reportEntries = entries.filter((e) => e.kind === "reported" || e.kind === "joined");
+    expect(reportEntries).toHaveLength(rows.length);
+    // …and in the order things happened: every report-in was written before the resolution.
+    const closedAt = entries.find((e) => e.kind === "resolved")?.id as number;
+    for (const e of reportEntries) expect(e.id).toBeLessThan(closedAt);
+    const [d] = await h.t.db.select().from(dispatches);
+    if (rows.length > 0) expect(d?.reportedBy).toBe(rows.reduce((a, b) => (a.at <= b.at ? a : b)).openId);
+    else expect(d?.state).toBe("pending");
+  }, 60_000);
+
   it("100 staff tapping at once, plus repeats: one report-in, one row per person", async () => {
     const staff = Array.from({ length: 100 }, (_, i) => `ou_staff${String(i).padStart(26, "0")}`);
     h.fake.addChat("oc_cg", { name: "城管执法队", members: [ADMIN, ...staff] });
