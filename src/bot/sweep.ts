@@ -9,7 +9,7 @@ import {
 } from "../db/queries/deadlines";
 import { ratingsOf, unratedToRemind } from "../db/queries/ratings";
 import { dispatchFacts, lateDepartments, whistleTimes } from "../db/queries/stats";
-import { openWhistleIds, whistleViews } from "../db/queries/whistles";
+import { lockSummaries, openWhistleIds, whistleViews } from "../db/queries/whistles";
 import { jobRuns, timeline, units, whistles } from "../db/schema";
 import {
   type DeadlinePolicy,
@@ -217,6 +217,7 @@ async function sweepChunk(
   if (escalations.size > 0) {
     const oversight = await oversightChats(tx);
     // Cards show 超时 in red from now on: re-render the whistles that just went overdue, from the updated rows.
+    await lockSummaries(tx, touched);
     const fresh = new Map((await whistleViews(tx, [...touched])).map((w) => [w.id, w] as const));
     for (const w of fresh.values()) publishCards(out, w, now, o.tz);
     for (const [whistleId, e] of escalations) {

@@ -58,6 +58,7 @@ function answer(
   summaryChanged: boolean,
 ): Deferred {
   const whistleId = l.whistle.id;
+  if (summaryChanged) desk(ctx).willRenderSummary(whistleId);
   return {
     deferred: async () => {
       const w = await ctx.batch.once(`view:${whistleId}`, async () =>

@@ -6,10 +6,11 @@ import {
   type DispatchPatch,
   type DispatchRow,
   lockDispatches,
+  lockSummaries,
   lockWhistlesShared,
+  patchDispatches,
   reportersAmong,
   type TimelineInsert,
-  updateDispatches,
   type WhistleRow,
   whistleIdsOfDispatches,
 } from "../../db/queries/whistles";
@@ -48,6 +49,8 @@ export class DispatchDesk implements BatchUnit {
   private reportIns: { dispatchId: number; openId: string; at: Date }[] = [];
   private patches = new Map<number, DispatchPatch>();
   private entries: TimelineInsert[] = [];
+  /** Whistles whose summary card the batch's answers will re-render. */
+  private summaries = new Set<number>();
 
   constructor(private readonly tx: DbOrTx) {}
 
@@ -124,19 +127,31 @@ export class DispatchDesk implements BatchUnit {
     this.patches.set(dispatchId, { ...this.patches.get(dispatchId), ...set });
   }
 
+  /** The batch's answers will re-render this whistle's summary card (see `lockSummaries`). */
+  willRenderSummary(whistleId: number): void {
+    this.summaries.add(whistleId);
+  }
+
   timeline(entry: TimelineInsert): void {
     this.entries.push(entry);
   }
 
   async flush(): Promise<void> {
-    const [reportIns, patches, entries] = [this.reportIns, this.patches, this.entries];
+    const [reportIns, patches, entries, summaries] = [
+      this.reportIns,
+      this.patches,
+      this.entries,
+      this.summaries,
+    ];
     this.reportIns = [];
     this.patches = new Map();
     this.entries = [];
-    // Independent writes, sent together.
+    this.summaries = new Set();
+    // Independent writes, sent together; the summaries' lock is held before anything reads a view.
     await Promise.all([
+      lockSummaries(this.tx, summaries),
       addReportIns(this.tx, reportIns),
-      updateDispatches(this.tx, patches),
+      patchDispatches(this.tx, patches),
       addTimelineEntries(this.tx, entries),
     ]);
   }

@@ -377,12 +377,33 @@ export async function updateDispatch(db: DbOrTx, id: number, set: Partial<typeof
 
 export type DispatchPatch = Partial<typeof dispatches.$inferInsert>;
 
+/** The advisory-lock namespace of "re-rendering a whistle's summary card" (an arbitrary constant). */
+const SUMMARY_LOCK = 57_460_831;
+
+/**
+ * Take, until the end of the transaction, the right to re-render these whistles' summary cards
+ * (in id order, so two transactions never wait on each other in a circle). Taken after the
+ * transaction's own changes and before it reads the view it renders: a concurrent transaction
+ * that changed another department of the same whistle then either committed before our read
+ * (we render its change too) or waits for our commit and renders after us. Either way the render
+ * queued last has every change — without it the summary could show a department that reported in
+ * as 待报到 until the next change.
+ */
+export async function lockSummaries(db: DbOrTx, whistleIds: Iterable<number>): Promise<void> {
+  const ids = [...new Set(whistleIds)].sort((a, b) => a - b);
+  if (ids.length === 0) return;
+  await db.execute(
+    sql`select count(pg_advisory_xact_lock(${SUMMARY_LOCK}::int, id))
+      from (select id from unnest(${sql.param(ids)}::int[]) as u(id) order by id) as ordered`,
+  );
+}
+
 /**
  * Apply changes to many dispatches: one UPDATE per set of columns changed (all report-ins of a batch
  * share one), with one array parameter per column. Values travel as text and are cast to the
  * column's type in SQL.
  */
-export async function updateDispatches(db: DbOrTx, patches: Map<number, DispatchPatch>): Promise<void> {
+export async function patchDispatches(db: DbOrTx, patches: Map<number, DispatchPatch>): Promise<void> {
   const groups = new Map<string, [number, DispatchPatch][]>();
   for (const [id, set] of patches) {
     const shape = Object.keys(set).sort().join(",");
