@@ -41,27 +41,33 @@ function formatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The last answer, for the common case of many times in one quarter hour (one card's render). */
+let last = { tz: "", bucket: Number.NaN, offset: 0 };
+
 function zoneOffset(ms: number, tz: string): number {
   const bucket = Math.floor(ms / QUARTER_HOUR);
+  if (bucket === last.bucket && tz === last.tz) return last.offset;
   const key = `${tz}|${bucket}`;
-  const cached = offsets.get(key);
-  if (cached !== undefined) return cached;
-  const at = bucket * QUARTER_HOUR;
-  const p: Record<string, number> = {};
-  for (const x of formatter(tz).formatToParts(new Date(at))) {
-    if (x.type !== "literal") p[x.type] = Number(x.value);
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const at = bucket * QUARTER_HOUR;
+    const p: Record<string, number> = {};
+    for (const x of formatter(tz).formatToParts(new Date(at))) {
+      if (x.type !== "literal") p[x.type] = Number(x.value);
+    }
+    const wall = Date.UTC(
+      p.year ?? 1970,
+      (p.month ?? 1) - 1,
+      p.day ?? 1,
+      (p.hour ?? 0) % 24,
+      p.minute ?? 0,
+      p.second ?? 0,
+    );
+    offset = wall - at;
+    if (offsets.size > 10_000) offsets.clear();
+    offsets.set(key, offset);
   }
-  const wall = Date.UTC(
-    p.year ?? 1970,
-    (p.month ?? 1) - 1,
-    p.day ?? 1,
-    (p.hour ?? 0) % 24,
-    p.minute ?? 0,
-    p.second ?? 0,
-  );
-  const offset = wall - at;
-  if (offsets.size > 10_000) offsets.clear();
-  offsets.set(key, offset);
+  last = { tz, bucket, offset };
   return offset;
 }
 
