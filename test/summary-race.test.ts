@@ -37,6 +37,20 @@ afterEach(async () => {
   await h.close();
 });
 
+/** Deliver everything queued: Lark's rate limits (50/s per app, 5 updates/s per card) defer some rows. */
+async function deliverAll() {
+  for (let round = 0; ; round++) {
+    await h.runtime.settle();
+    const [left] = await h.t.db
+      .select({ n: count() })
+      .from(outbox)
+      .where(inArray(outbox.status, ["pending", "sending"]));
+    if (Number(left?.n) === 0) return;
+    if (round > 100) throw new Error("the outbox did not drain");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe("the summary card under concurrent report-ins", () => {
   it("ends up showing every department that reported in", async () => {
     const app = {
@@ -45,13 +59,17 @@ describe("the summary card under concurrent report-ins", () => {
       botOpenId: h.fake.botOpenId,
       botName: "b",
     };
-    const whistles: { summaryId: string; cards: { messageId: string; chatId: string; value: unknown }[] }[] =
-      [];
+    const said: string[] = [];
     for (let k = 0; k < 20; k++) {
-      const said = await say(h, "oc_street", OFFICIAL, `/吹哨 应急 ${DEPTS.join(",")} 第${k + 1}处燃气泄漏`);
+      said.push(
+        (await say(h, "oc_street", OFFICIAL, `/吹哨 应急 ${DEPTS.join(",")} 第${k + 1}处燃气泄漏`)).messageId,
+      );
+    }
+    await deliverAll();
+    const whistles = said.map((messageId, k) => {
       const summary = h.fake
         .messages("oc_street")
-        .find((m) => m.sender === "bot" && m.parent_id === said.messageId);
+        .find((m) => m.sender === "bot" && m.parent_id === messageId);
       const cards = DEPTS.map((_, i) => {
         const card = h.fake
           .messages(`oc_d${i}`)
@@ -62,8 +80,8 @@ describe("the summary card under concurrent report-ins", () => {
           value: button(card?.content, "report_in"),
         };
       });
-      whistles.push({ summaryId: summary?.message_id as string, cards });
-    }
+      return { summaryId: summary?.message_id as string, cards };
+    });
     // One tap per department per whistle, each submitted in its own tick so that taps on the same
     // whistle are committed by different transactions, several at once (Postgres runs 4).
     const pending: Promise<unknown>[] = [];
@@ -93,17 +111,7 @@ describe("the summary card under concurrent report-ins", () => {
       }
     }
     await Promise.all(pending);
-    // Deliver everything: a card takes at most 5 updates a second, so some wait for their slot.
-    for (let round = 0; ; round++) {
-      await h.runtime.settle();
-      const [left] = await h.t.db
-        .select({ n: count() })
-        .from(outbox)
-        .where(inArray(outbox.status, ["pending", "sending"]));
-      if (Number(left?.n) === 0) break;
-      if (round > 100) throw new Error("the outbox did not drain");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await deliverAll();
     for (const w of whistles) {
       const text = cardText(h.fake.message(w.summaryId)?.content);
       expect(text).toContain(`已报到 ${DEPTS.length}/${DEPTS.length}`);
