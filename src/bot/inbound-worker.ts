@@ -1,6 +1,7 @@
 import type { Db } from "../db/database";
 import { claimPendingInbound, markInboundDone, markInboundFailed } from "../db/queries/inbound";
 import type { Logger } from "../log";
+import { BackgroundLoop } from "./background";
 import type { LarkEvent } from "./events";
 import type { MemberLookup } from "./membership";
 import { handleBatch, isTransient, type Runnable } from "./pipeline";
@@ -41,10 +42,11 @@ export interface InboundWorkerOptions {
 export const GIVE_WAY_MS = 100;
 
 export class InboundWorker {
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly loop: BackgroundLoop;
 
-  constructor(private readonly o: InboundWorkerOptions) {}
+  constructor(private readonly o: InboundWorkerOptions) {
+    this.loop = new BackgroundLoop(() => this.process(), o.log, "inbound processing failed");
+  }
 
   /** Claim and handle one batch; returns how many events it claimed. */
   async processOnce(limit = this.o.batchSize ?? 8): Promise<number> {
@@ -132,27 +134,11 @@ export class InboundWorker {
 
   /** Start processing in the background unless it is running; a running loop picks up new events. */
   kick(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.process();
-        } while (this.again);
-      } catch (err) {
-        this.o.log.error("inbound processing failed", { error: err });
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.loop.kick();
   }
 
   /** Wait until background processing is done (tests, graceful shutdown, Workers' waitUntil). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 }

@@ -10,6 +10,7 @@ import {
 } from "../db/queries/outbox";
 import { admins } from "../db/schema";
 import type { Logger } from "../log";
+import { BackgroundLoop } from "./background";
 import type { LarkApi } from "./lark-client";
 import { classify } from "./lark-errors";
 import { content, enqueue, type MessageRef, type OutboxPayload, type StoredPayload } from "./outbox";
@@ -87,10 +88,11 @@ export class OutboxWorker {
   private readonly app: RateLimiter;
   private readonly perChat: RateLimiter;
   private readonly perMessage: RateLimiter;
-  private running: Promise<void> | undefined;
-  private again = false;
+
+  private readonly loop: BackgroundLoop;
 
   constructor(private readonly o: OutboxWorkerOptions) {
+    this.loop = new BackgroundLoop(() => this.drain(), o.log, "outbox drain failed");
     this.now = o.now ?? (() => new Date());
     this.random = o.random ?? Math.random;
     this.sleep = o.sleep ?? defaultSleep;
@@ -138,28 +140,12 @@ export class OutboxWorker {
 
   /** Start a drain in the background unless one is running; one running drain picks up new rows. */
   kick(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.drain();
-        } while (this.again);
-      } catch (err) {
-        this.o.log.error("outbox drain failed", { error: err });
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    return this.loop.kick();
   }
 
   /** Wait for a running background drain (graceful shutdown, tests). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   private async deliverSafely(row: OutboxRow): Promise<keyof DrainReport> {
