@@ -1,13 +1,11 @@
 import { count, inArray } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { envelopeSchema, normalizeEnvelope } from "../src/bot/events";
 import { processEvent } from "../src/bot/pipeline";
 import { admins, outbox } from "../src/db/schema";
-import { cardActionEvent, eventEnvelope } from "../src/sandbox/fake-lark";
 import { button, cardText } from "./support/cards";
-import { say } from "./support/chat";
+import { cardAction, say } from "./support/chat";
 import { resetDatabase } from "./support/db";
-import { type Harness, larkHarness, VERIFICATION_TOKEN } from "./support/harness";
+import { type Harness, larkHarness } from "./support/harness";
 
 /**
  * The street's summary card is re-rendered by every transaction that changes a department's row.
@@ -53,12 +51,6 @@ async function deliverAll() {
 
 describe("the summary card under concurrent report-ins", () => {
   it("ends up showing every department that reported in", async () => {
-    const app = {
-      appId: h.fake.appId,
-      tenantKey: h.fake.tenantKey,
-      botOpenId: h.fake.botOpenId,
-      botName: "b",
-    };
     const said: string[] = [];
     for (let k = 0; k < 20; k++) {
       said.push(
@@ -88,24 +80,12 @@ describe("the summary card under concurrent report-ins", () => {
     for (let i = 0; i < DEPTS.length; i++) {
       for (const w of whistles) {
         const c = w.cards[i] as { messageId: string; chatId: string; value: unknown };
-        const event = normalizeEnvelope(
-          envelopeSchema.parse(
-            eventEnvelope(
-              app,
-              VERIFICATION_TOKEN,
-              "card.action.trigger",
-              cardActionEvent(
-                app,
-                {
-                  operatorOpenId: staffOf(i),
-                  messageId: c.messageId,
-                  value: c.value as Record<string, unknown>,
-                },
-                { token: `c-${i}-${c.messageId}`, chatId: c.chatId },
-              ),
-            ),
-          ),
-        );
+        const event = cardAction(h, {
+          operatorOpenId: staffOf(i),
+          messageId: c.messageId,
+          chatId: c.chatId,
+          value: c.value as Record<string, unknown>,
+        });
         pending.push(processEvent(event, h.runtime.pipeline));
         await new Promise((r) => setImmediate(r));
       }

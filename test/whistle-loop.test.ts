@@ -1,14 +1,12 @@
 import { count, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
-import { envelopeSchema, normalizeEnvelope } from "../src/bot/events";
 import { processEvent } from "../src/bot/pipeline";
 import { admins, dispatches, reportIns, timeline, whistles } from "../src/db/schema";
-import { cardActionEvent, eventEnvelope } from "../src/sandbox/fake-lark";
 import { button, buttonValues, cardText } from "./support/cards";
-import { say } from "./support/chat";
+import { cardAction, say } from "./support/chat";
 import { resetDatabase } from "./support/db";
-import { type Harness, larkHarness, VERIFICATION_TOKEN } from "./support/harness";
+import { type Harness, larkHarness } from "./support/harness";
 
 const ADMIN = "ou_admin000000000000000000000000001";
 const OFFICIAL = "ou_official0000000000000000000000002";
@@ -210,32 +208,14 @@ describe(`concurrent taps (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
     const summary = botCards("oc_street").find((m) => m.parent_id === said.messageId);
     // Submitted in one tick, so they are committed in one transaction: the desk's taps and the
     // street's 办结 in the same batch (lock order puts 办结, which names no dispatch, first).
-    const app = {
-      appId: h.fake.appId,
-      tenantKey: h.fake.tenantKey,
-      botOpenId: h.fake.botOpenId,
-      botName: "b",
-    };
     const action = (who: string, msg: typeof card, chatId: string, value: unknown, formValue?: object) =>
-      normalizeEnvelope(
-        envelopeSchema.parse(
-          eventEnvelope(
-            app,
-            VERIFICATION_TOKEN,
-            "card.action.trigger",
-            cardActionEvent(
-              app,
-              {
-                operatorOpenId: who,
-                messageId: msg?.message_id as string,
-                value: value as Record<string, unknown>,
-                ...(formValue ? { formValue: formValue as Record<string, unknown> } : {}),
-              },
-              { token: `c-${who.slice(-8)}${Math.random()}`, chatId },
-            ),
-          ),
-        ),
-      );
+      cardAction(h, {
+        operatorOpenId: who,
+        messageId: msg?.message_id as string,
+        chatId,
+        value: value as Record<string, unknown>,
+        ...(formValue ? { formValue: formValue as Record<string, unknown> } : {}),
+      });
     const reportIn = button(card?.content, "report_in");
     const events = [
       ...staff.map((who) => action(who, card, "oc_cg", reportIn)),

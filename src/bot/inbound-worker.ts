@@ -1,10 +1,8 @@
 import type { Db } from "../db/database";
 import { claimPendingInbound, markInboundDone, markInboundFailed } from "../db/queries/inbound";
-import type { Logger } from "../log";
 import { BackgroundLoop } from "./background";
 import type { LarkEvent } from "./events";
-import type { MemberLookup } from "./membership";
-import { handleBatch, isTransient, type Runnable } from "./pipeline";
+import { type HandlerDeps, handleBatch, isTransient, type Runnable } from "./pipeline";
 import type { Bot } from "./router";
 
 /**
@@ -17,15 +15,11 @@ import type { Bot } from "./router";
 
 export const MAX_ATTEMPTS = 3;
 
-export interface InboundWorkerOptions {
+export interface InboundWorkerOptions extends HandlerDeps {
   db: Db;
   bot: Bot;
-  log: Logger;
   now: () => Date;
-  botOpenId: () => string | undefined;
   onOutbox: () => void;
-  lookup?: MemberLookup;
-  tz: string;
   /**
    * Events per transaction. Small, so that on PGlite (one connection) an acknowledgement waiting
    * behind a processing transaction waits for a few handlers, not dozens.

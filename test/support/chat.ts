@@ -1,4 +1,7 @@
-import type { Harness } from "./harness";
+import { randomUUID } from "node:crypto";
+import { envelopeSchema, type LarkEvent, normalizeEnvelope } from "../../src/bot/events";
+import { cardActionEvent, eventEnvelope } from "../../src/sandbox/fake-lark";
+import { type Harness, VERIFICATION_TOKEN } from "./harness";
 
 /** Talk to the bot as a person in a chat, and read what it answered. */
 export interface Said {
@@ -36,4 +39,26 @@ export function botMessages(h: Harness, chatId: string): unknown[] {
     .messages(chatId)
     .filter((m) => m.sender === "bot")
     .map((m) => m.content);
+}
+
+/**
+ * A card callback as the pipeline receives it (verified and normalised), for tests that hand
+ * events to `processEvent` themselves — to commit several in one transaction, or each in its own.
+ */
+export function cardAction(
+  h: Harness,
+  a: {
+    operatorOpenId: string;
+    messageId: string;
+    chatId: string;
+    value: Record<string, unknown>;
+    formValue?: Record<string, unknown>;
+  },
+): LarkEvent {
+  const app = { appId: h.fake.appId, tenantKey: h.fake.tenantKey, botOpenId: h.fake.botOpenId, botName: "b" };
+  const { chatId, ...action } = a;
+  const event = cardActionEvent(app, action, { token: `c-${randomUUID()}`, chatId });
+  return normalizeEnvelope(
+    envelopeSchema.parse(eventEnvelope(app, VERIFICATION_TOKEN, "card.action.trigger", event)),
+  );
 }
