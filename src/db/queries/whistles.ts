@@ -286,15 +286,12 @@ export async function whistleIdByCode(db: DbOrTx, code: string): Promise<number 
 }
 
 /**
- * Lock a whistle row for the rest of the transaction: "update" for resolve/cancel/nudge, "share"
- * for taps on its dispatches (taps run side by side; a resolve waits for them, and they for it).
+ * Lock a whistle row for update for the rest of the transaction (resolve, cancel, nudge, rate).
+ * Taps hold it shared (`lockWhistlesShared`): they run side by side, a resolve waits for them, and
+ * they for it.
  */
-export async function lockWhistle(
-  db: DbOrTx,
-  id: number,
-  mode: "update" | "share" = "update",
-): Promise<WhistleRow | undefined> {
-  const [row] = await db.select().from(whistles).where(eq(whistles.id, id)).for(mode);
+export async function lockWhistle(db: DbOrTx, id: number): Promise<WhistleRow | undefined> {
+  const [row] = await db.select().from(whistles).where(eq(whistles.id, id)).for("update");
   return row;
 }
 
@@ -369,10 +366,6 @@ export async function chatsOfDepartments(db: DbOrTx, dispatchIds: number[]): Pro
     (r) => r.unitId,
     (r) => r.chatId,
   );
-}
-
-export async function updateDispatch(db: DbOrTx, id: number, set: Partial<typeof dispatches.$inferInsert>) {
-  await db.update(dispatches).set(set).where(eq(dispatches.id, id));
 }
 
 export type DispatchPatch = Partial<typeof dispatches.$inferInsert>;
