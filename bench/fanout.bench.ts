@@ -23,7 +23,7 @@ import { admins, chatBindings, outbox, whistles } from "../src/db/schema";
 import { createApp } from "../src/handlers/app";
 import { createLogger, type Logger } from "../src/log";
 import { type ApiCall, type FakeLark, type PushTarget, startFakeLark } from "../src/sandbox/fake-lark";
-import { percentile, withBenchPostgres } from "./support";
+import { DEPARTMENT_NAMES, percentile, withBenchPostgres } from "./support";
 
 const LATENCY_MS = 50;
 const DEPARTMENTS = 20;
@@ -38,28 +38,6 @@ const OFFICIAL = "ou_benchofficial000000000000000000002";
 const STREET_CHAT = "oc_street00000000000000000000000";
 const VERIFICATION_TOKEN = "bench-verification-token";
 const ENCRYPT_KEY = "bench-encrypt-key";
-const DEPARTMENT_NAMES = [
-  "城管执法队",
-  "派出所",
-  "房管所",
-  "市场监管所",
-  "环卫所",
-  "消防救援站",
-  "交通支队",
-  "住建委",
-  "卫健委",
-  "民政科",
-  "司法所",
-  "燃气公司",
-  "供水集团",
-  "供电公司",
-  "园林绿化所",
-  "水务所",
-  "生态环境局",
-  "应急管理局",
-  "规划自然资源所",
-  "文化执法队",
-];
 const deptChat = (i: number) => `oc_dept${String(i).padStart(25, "0")}`;
 const baselineChat = (i: number) => `oc_base${String(i).padStart(25, "0")}`;
 

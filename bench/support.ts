@@ -111,3 +111,27 @@ export async function startProfile(): Promise<(name: string) => Promise<void>> {
     console.log(`profile: ${file}`);
   };
 }
+
+/** The departments the benchmarks set up (20, each bound to its own chat). */
+export const DEPARTMENT_NAMES = [
+  "城管执法队",
+  "派出所",
+  "房管所",
+  "市场监管所",
+  "环卫所",
+  "消防救援站",
+  "交通支队",
+  "住建委",
+  "卫健委",
+  "民政科",
+  "司法所",
+  "燃气公司",
+  "供水集团",
+  "供电公司",
+  "园林绿化所",
+  "水务所",
+  "生态环境局",
+  "应急管理局",
+  "规划自然资源所",
+  "文化执法队",
+];

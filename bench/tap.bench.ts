@@ -53,7 +53,7 @@ import {
   startFakeLark,
 } from "../src/sandbox/fake-lark";
 import { button } from "../test/support/cards";
-import { drive, fmt, type RunStats, startProfile, withBenchPostgres } from "./support";
+import { DEPARTMENT_NAMES, drive, fmt, type RunStats, startProfile, withBenchPostgres } from "./support";
 
 const CONCURRENCY = 50;
 const BASELINE_N = Number(process.env.BENCH_N ?? 3000);
@@ -75,28 +75,6 @@ const VERIFICATION_TOKEN = "bench-verification-token";
 const ENCRYPT_KEY = "bench-encrypt-key";
 
 const STREET_NAMES = ["朝阳门街道", "建国门街道", "东直门街道", "和平里街道"];
-const DEPARTMENT_NAMES = [
-  "城管执法队",
-  "派出所",
-  "房管所",
-  "市场监管所",
-  "环卫所",
-  "消防救援站",
-  "交通支队",
-  "住建委",
-  "卫健委",
-  "民政科",
-  "司法所",
-  "燃气公司",
-  "供水集团",
-  "供电公司",
-  "园林绿化所",
-  "水务所",
-  "生态环境局",
-  "应急管理局",
-  "规划自然资源所",
-  "文化执法队",
-];
 const streetChat = (i: number) => `oc_street${String(i).padStart(23, "0")}`;
 const deptChat = (i: number) => `oc_dept${String(i).padStart(25, "0")}`;
 const staffId = (i: number) => `ou_staff${String(i).padStart(26, "0")}`;

@@ -7,6 +7,14 @@ import { resolveDepartments } from "./resolve";
 
 /** `/别名`, `/一加四`, `/值班`: the settings whistles rely on. Admins only. */
 
+/** The one department `name` names, or undefined after answering what was wrong with it. */
+async function oneDepartment(ctx: CommandContext, name: string, title: string, usage: string[]) {
+  const { found, problems } = await resolveDepartments(ctx.tx, [name]);
+  const unit = found[0];
+  if (!unit) refuse(ctx, title, problems.join("\n"), { usage });
+  return unit;
+}
+
 async function alias(ctx: CommandContext) {
   const title = "设置别名";
   const usage = ["/别名 城管执法队 城管,执法队"];
@@ -17,12 +25,8 @@ async function alias(ctx: CommandContext) {
     refuse(ctx, title, "请写出部门和至少一个别名。", { usage });
     return;
   }
-  const { found, problems } = await resolveDepartments(ctx.tx, [name]);
-  const unit = found[0];
-  if (!unit) {
-    refuse(ctx, title, problems.join("\n"), { usage });
-    return;
-  }
+  const unit = await oneDepartment(ctx, name, title, usage);
+  if (!unit) return;
   const outcomes = await addAliases(ctx.tx, unit, aliases);
   const lines = [`**${unit.name}**`];
   const added = outcomes.filter((o) => o.status === "added").map((o) => o.alias);
@@ -86,12 +90,8 @@ async function duty(ctx: CommandContext) {
     refuse(ctx, title, "请写出部门。", { usage });
     return;
   }
-  const { found, problems } = await resolveDepartments(ctx.tx, [name]);
-  const unit = found[0];
-  if (!unit) {
-    refuse(ctx, title, problems.join("\n"), { usage });
-    return;
-  }
+  const unit = await oneDepartment(ctx, name, title, usage);
+  if (!unit) return;
   const clear = rest.some((w) => w === "清空" || w.toLowerCase() === "clear");
   if (ctx.command.mentions.length === 0 && !clear) {
     const current = await dutyOf(ctx.tx, unit.id);

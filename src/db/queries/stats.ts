@@ -1,13 +1,21 @@
-import { and, desc, eq, gte, isNotNull, lt, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, lt, ne, type SQL, sql } from "drizzle-orm";
 import type { DispatchFact } from "../../domain/metrics";
 import type { WhistleType } from "../../domain/whistle";
 import type { DbOrTx } from "../database";
 import { dispatches, ratings, units, whistles } from "../schema";
 
-/** The facts the assessment metrics are computed from, for whistles made in [from, to). */
+/** Whistles made in [from, to) that count (cancelled ones count nowhere). */
+function countedIn(range: { from: Date; to: Date }): SQL | undefined {
+  return and(
+    gte(whistles.createdAt, range.from),
+    lt(whistles.createdAt, range.to),
+    ne(whistles.status, "cancelled"),
+  );
+}
 
 export type StatsScope = { all: true } | { streetId: number } | { departmentId: number };
 
+/** The facts the assessment metrics are computed from, for whistles made in [from, to). */
 export async function dispatchFacts(
   db: DbOrTx,
   range: { from: Date; to: Date },
@@ -30,9 +38,7 @@ export async function dispatchFacts(
     .leftJoin(ratings, eq(ratings.dispatchId, dispatches.id))
     .where(
       and(
-        gte(whistles.createdAt, range.from),
-        lt(whistles.createdAt, range.to),
-        ne(whistles.status, "cancelled"),
+        countedIn(range),
         "streetId" in scope ? eq(whistles.streetId, scope.streetId) : undefined,
         "departmentId" in scope ? eq(dispatches.departmentId, scope.departmentId) : undefined,
       ),
@@ -51,26 +57,12 @@ export async function whistleTimes(
       .selectDistinct({ id: whistles.id, at: whistles.createdAt, type: whistles.type })
       .from(dispatches)
       .innerJoin(whistles, eq(whistles.id, dispatches.whistleId))
-      .where(
-        and(
-          eq(dispatches.departmentId, scope.departmentId),
-          gte(whistles.createdAt, range.from),
-          lt(whistles.createdAt, range.to),
-          ne(whistles.status, "cancelled"),
-        ),
-      );
+      .where(and(eq(dispatches.departmentId, scope.departmentId), countedIn(range)));
   }
   return db
     .select({ at: whistles.createdAt, type: whistles.type })
     .from(whistles)
-    .where(
-      and(
-        gte(whistles.createdAt, range.from),
-        lt(whistles.createdAt, range.to),
-        ne(whistles.status, "cancelled"),
-        "streetId" in scope ? eq(whistles.streetId, scope.streetId) : undefined,
-      ),
-    );
+    .where(and(countedIn(range), "streetId" in scope ? eq(whistles.streetId, scope.streetId) : undefined));
 }
 
 /** Departments that missed a deadline on whistles made in [from, to), with how often. */
@@ -83,14 +75,7 @@ export async function lateDepartments(
     .from(dispatches)
     .innerJoin(whistles, eq(whistles.id, dispatches.whistleId))
     .innerJoin(units, eq(units.id, dispatches.departmentId))
-    .where(
-      and(
-        gte(whistles.createdAt, range.from),
-        lt(whistles.createdAt, range.to),
-        ne(whistles.status, "cancelled"),
-        isNotNull(dispatches.overdueAt),
-      ),
-    )
+    .where(and(countedIn(range), isNotNull(dispatches.overdueAt)))
     .groupBy(units.name)
     .orderBy(desc(sql`count(*)`));
   return rows;
