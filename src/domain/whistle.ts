@@ -20,6 +20,15 @@ export const TYPE_LABEL: Record<WhistleType, string> = {
 export const DEFAULT_LIMIT_MINUTES = 30;
 export const MAX_LIMIT_MINUTES = 1440;
 
+/**
+ * What a card shows of a dispatch however many people tap or write: the colleagues who tapped 报到
+ * after the department's report-in, first ones by name (then a count), and the latest notes.
+ * Views load just that much (`VIEW_REPORTERS` = the report-in and the named colleagues).
+ */
+export const NAMED_COLLEAGUES = 20;
+export const VIEW_REPORTERS = NAMED_COLLEAGUES + 1;
+export const VIEW_NOTES = 10;
+
 export interface PersonRef {
   openId: string;
   at: Date;
@@ -38,14 +47,20 @@ export interface DispatchView {
   reportedBy: string | null;
   /** Minutes after the deadline of the first report-in; null = not reported or on time. */
   lateMinutes: number | null;
-  /** Everyone who tapped 报到, in order (the first is the department's report-in). */
+  /**
+   * Who tapped 报到, in order (the first is the department's report-in): the first few as loaded
+   * for a view (see `whistleViews`); `reporterCount` counts them all.
+   */
   reporters: PersonRef[];
+  reporterCount: number;
   onSiteAt: Date | null;
   onSiteBy: string | null;
   /** Set when the deadline passed without a report-in (the deadline sweep, a later issue). */
   overdueAt: Date | null;
   escalationCount: number;
+  /** Progress notes in order: the latest few as loaded for a view; `progressCount` counts them all. */
   progress: { openId: string; note: string; at: Date }[];
+  progressCount: number;
 }
 
 /** A whistle as cards and queries see it: the stored state, read in one go. */
@@ -122,12 +137,13 @@ export type ReportInOutcome =
  */
 export function reportIn(
   w: Pick<WhistleView, "status" | "code" | "createdAt">,
-  d: Pick<DispatchView, "state" | "deadlineAt" | "reporters">,
-  openId: string,
+  d: Pick<DispatchView, "state" | "deadlineAt">,
+  /** Whether this person has tapped 报到 on this dispatch before. */
+  tappedBefore: boolean,
   now: Date,
 ): ReportInOutcome {
   if (isFinal(w)) return { kind: "closed", reason: closedReason(w) };
-  if (d.reporters.some((r) => r.openId === openId)) return { kind: "repeat" };
+  if (tappedBefore) return { kind: "repeat" };
   if (d.state !== "pending") return { kind: "colleague" };
   return { kind: "first", ...reportInTiming(w.createdAt, d.deadlineAt, now) };
 }

@@ -5,7 +5,12 @@ import { lintCard } from "../../src/bot/cards/lint";
 import { renderStatusList, renderTimeline } from "../../src/bot/cards/status-cards";
 import { renderSummaryCard } from "../../src/bot/cards/summary-card";
 import { renderWhistleForm } from "../../src/bot/cards/whistle-form";
-import type { DispatchView, TimelineEntry, WhistleView } from "../../src/domain/whistle";
+import {
+  type DispatchView,
+  type TimelineEntry,
+  VIEW_REPORTERS,
+  type WhistleView,
+} from "../../src/domain/whistle";
 
 /*
  * Fixtures: one enforcement whistle from 朝阳门街道 at 14:05 Beijing time (06:05 UTC) summoning three
@@ -22,7 +27,7 @@ type Json = Record<string, unknown>;
 const DEPARTMENT_IDS: Record<string, number> = { 城管执法队: 11, 公安: 12, 消防: 13 };
 
 function dispatch(id: number, name: string, extra: Partial<DispatchView> = {}): DispatchView {
-  return {
+  const d: Omit<DispatchView, "reporterCount" | "progressCount"> = {
     id,
     department: { id: DEPARTMENT_IDS[name] ?? 100 + id, name },
     chatId: `oc_dept_${id}`,
@@ -39,6 +44,11 @@ function dispatch(id: number, name: string, extra: Partial<DispatchView> = {}): 
     escalationCount: 0,
     progress: [],
     ...extra,
+  };
+  return {
+    ...d,
+    reporterCount: extra.reporterCount ?? d.reporters.length,
+    progressCount: extra.progressCount ?? d.progress.length,
   };
 }
 
@@ -680,12 +690,15 @@ describe("department card size", () => {
       reportedAt: reporters[0]?.at ?? base,
       reportedBy: reporters[0]?.openId ?? "",
       lateMinutes: null,
-      reporters,
+      // As a view carries them: the first few, and the count of all.
+      reporters: reporters.slice(0, VIEW_REPORTERS),
+      reporterCount: reporters.length,
       onSiteAt: null,
       onSiteBy: null,
       overdueAt: null,
       escalationCount: 0,
       progress: [],
+      progressCount: 0,
     };
     const w = {
       id: 1,

@@ -15,11 +15,10 @@ import {
 const t0 = new Date("2026-11-27T06:00:00Z"); // 14:00 in Shanghai
 const min = (n: number) => new Date(t0.getTime() + n * 60_000);
 const w = (status: WhistleStatus = "open") => ({ status, code: "W261127-01", createdAt: t0 });
-const d = (state: "pending" | "reported" | "on_site" = "pending", reporters: string[] = []) => ({
+const d = (state: "pending" | "reported" | "on_site" = "pending") => ({
   state,
   deadlineAt: min(30),
   overdueAt: null,
-  reporters: reporters.map((openId) => ({ openId, at: t0 })),
 });
 
 describe("whistle codes", () => {
@@ -41,24 +40,24 @@ describe("whistle codes", () => {
 
 describe("report-in", () => {
   it("the first tap reports the department in, on time", () => {
-    expect(reportIn(w(), d(), "ou_a", min(12))).toEqual({ kind: "first", lateMinutes: 0, minutesTaken: 12 });
+    expect(reportIn(w(), d(), false, min(12))).toEqual({ kind: "first", lateMinutes: 0, minutesTaken: 12 });
   });
   it("a tap exactly at the deadline is on time; a second later is 1 minute late", () => {
-    expect(reportIn(w(), d(), "ou_a", min(30))).toMatchObject({ lateMinutes: 0 });
-    expect(reportIn(w(), d(), "ou_a", new Date(min(30).getTime() + 1000))).toMatchObject({ lateMinutes: 1 });
-    expect(reportIn(w(), d(), "ou_a", min(47))).toMatchObject({
+    expect(reportIn(w(), d(), false, min(30))).toMatchObject({ lateMinutes: 0 });
+    expect(reportIn(w(), d(), false, new Date(min(30).getTime() + 1000))).toMatchObject({ lateMinutes: 1 });
+    expect(reportIn(w(), d(), false, min(47))).toMatchObject({
       kind: "first",
       lateMinutes: 17,
       minutesTaken: 47,
     });
   });
   it("colleagues join once; repeats change nothing", () => {
-    expect(reportIn(w(), d("reported", ["ou_a"]), "ou_b", min(5))).toEqual({ kind: "colleague" });
-    expect(reportIn(w(), d("reported", ["ou_a"]), "ou_a", min(5))).toEqual({ kind: "repeat" });
-    expect(reportIn(w(), d("on_site", ["ou_a"]), "ou_c", min(5))).toEqual({ kind: "colleague" });
+    expect(reportIn(w(), d("reported"), false, min(5))).toEqual({ kind: "colleague" });
+    expect(reportIn(w(), d("reported"), true, min(5))).toEqual({ kind: "repeat" });
+    expect(reportIn(w(), d("on_site"), false, min(5))).toEqual({ kind: "colleague" });
   });
   it.each(["resolved", "cancelled"] as const)("a %s whistle takes no report-in", (status) => {
-    expect(reportIn(w(status), d(), "ou_a", min(5))).toMatchObject({ kind: "closed" });
+    expect(reportIn(w(status), d(), false, min(5))).toMatchObject({ kind: "closed" });
   });
 });
 

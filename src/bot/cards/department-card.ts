@@ -1,5 +1,11 @@
 import { duration } from "../../domain/time";
-import { type DispatchView, TYPE_LABEL, type WhistleView } from "../../domain/whistle";
+import {
+  type DispatchView,
+  NAMED_COLLEAGUES,
+  TYPE_LABEL,
+  VIEW_NOTES,
+  type WhistleView,
+} from "../../domain/whistle";
 import { button, type Card, card, columns, type Element, form, hr, input, md, type TagColor } from "./kit";
 import {
   at,
@@ -16,9 +22,6 @@ import {
   truncate,
   when,
 } from "./whistle-parts";
-
-/** Colleagues named on the card; the rest are counted. */
-const MAX_NAMED_COLLEAGUES = 20;
 
 /**
  * The card in a summoned department's card group (派单卡片): what, where, who whistled, the deadline, and the
@@ -133,11 +136,13 @@ function reportLines(w: WhistleView, d: DispatchView, now: Date, tz: string): st
   );
   // Everyone who tapped after the department's report-in (reporters[0] is that report-in).
   // The first few by name, then a count: a card must stay under Lark's 30 KB however many tap.
+  // A view carries the first few who tapped and the count of all (see `VIEW_REPORTERS`).
   const others = d.reporters.filter((r) => r.openId !== d.reportedBy);
-  if (others.length) {
-    const shown = others.slice(0, MAX_NAMED_COLLEAGUES).map((r) => `${at(r.openId)} ${when(r.at, now, tz)}`);
-    const more = others.length - shown.length;
-    lines.push(`🙋 **也已报到**：${shown.join("、")}${more > 0 ? ` 等，共 ${others.length} 人` : ""}`);
+  const othersCount = d.reporterCount - (d.reporters.length - others.length);
+  if (othersCount > 0) {
+    const shown = others.slice(0, NAMED_COLLEAGUES).map((r) => `${at(r.openId)} ${when(r.at, now, tz)}`);
+    const more = othersCount - shown.length;
+    lines.push(`🙋 **也已报到**：${shown.join("、")}${more > 0 ? ` 等，共 ${othersCount} 人` : ""}`);
   }
   if (d.state === "on_site") {
     const who = d.onSiteBy ? `${at(d.onSiteBy)} ` : "";
@@ -147,11 +152,11 @@ function reportLines(w: WhistleView, d: DispatchView, now: Date, tz: string): st
 }
 
 function progressLines(d: DispatchView, now: Date, tz: string): string {
-  const notes = d.progress.slice(-10);
+  const notes = d.progress.slice(-VIEW_NOTES);
   const lines = notes.map((p) => `• ${when(p.at, now, tz)} ${at(p.openId)}：${safe(p.note)}`);
-  const more = d.progress.length - notes.length;
+  const more = d.progressCount - notes.length;
   return [
-    `**进展**${more > 0 ? `（最近 ${notes.length} 条，共 ${d.progress.length} 条）` : ""}`,
+    `**进展**${more > 0 ? `（最近 ${notes.length} 条，共 ${d.progressCount} 条）` : ""}`,
     ...lines,
   ].join("\n");
 }

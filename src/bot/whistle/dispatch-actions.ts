@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { addProgressNote } from "../../db/queries/whistles";
 import { units } from "../../db/schema";
 import { can } from "../../domain/permissions";
-import { addProgress, closedReason, markOnSite, reportInTiming } from "../../domain/whistle";
+import { addProgress, markOnSite, type ReportInOutcome, reportIn } from "../../domain/whistle";
 import { renderDepartmentCard } from "../cards/department-card";
 import type { ActionContext, Bot, CallbackAnswer, Deferred } from "../router";
 import { type DeskRows, desk, prepareDesk } from "./dispatch-desk";
@@ -61,8 +61,8 @@ function answer(
   if (summaryChanged) desk(ctx).willRenderSummary(whistleId);
   return {
     deferred: async () => {
-      const w = await ctx.batch.once(`view:${whistleId}`, async () =>
-        (await batchWhistles(ctx)).load(whistleId),
+      const w = await ctx.batch.once(`view:${whistleId}:${l.dispatch.id}`, async () =>
+        (await batchWhistles(ctx)).load(whistleId, l.dispatch.id),
       );
       if (!w) return { toast };
       if (summaryChanged) {
@@ -80,15 +80,22 @@ function answer(
   };
 }
 
-/** Record a report-in by `who`: the department's first (on time or late) or a colleague's. */
-function recordReportIn(ctx: ActionContext, l: Loaded, who: string) {
-  const first = l.dispatch.state === "pending";
+/**
+ * Record a tap on 报到 by `who` (the domain's `reportIn` rule decides): the department's first
+ * report-in (on time or late), a colleague joining, or a repeat that changes nothing.
+ */
+function recordReportIn(ctx: ActionContext, l: Loaded, who: string): ReportInOutcome {
   const d = desk(ctx);
   // Transactions that started earlier can get the row lock later: never record a colleague
   // before the department's own report-in.
-  const at = first ? ctx.now : new Date(Math.max(ctx.now.getTime(), l.dispatch.reportedAt?.getTime() ?? 0));
-  if (!d.addReportIn(l.dispatch.id, who, at)) return { kind: "repeat" as const };
-  if (!first) {
+  const at =
+    l.dispatch.state === "pending"
+      ? ctx.now
+      : new Date(Math.max(ctx.now.getTime(), l.dispatch.reportedAt?.getTime() ?? 0));
+  const outcome = reportIn(l.whistle, l.dispatch, d.tappedBefore(l.dispatch.id, who), at);
+  if (outcome.kind === "repeat" || outcome.kind === "closed") return outcome;
+  d.addReportIn(l.dispatch.id, who, at);
+  if (outcome.kind === "colleague") {
     d.timeline({
       whistleId: l.whistle.id,
       at,
@@ -96,18 +103,13 @@ function recordReportIn(ctx: ActionContext, l: Loaded, who: string) {
       actorOpenId: who,
       departmentId: l.dispatch.departmentId,
     });
-    return { kind: "colleague" as const };
+    return outcome;
   }
-  const { lateMinutes, minutesTaken: minutes } = reportInTiming(
-    l.whistle.createdAt,
-    l.dispatch.deadlineAt,
-    at,
-  );
   d.patch(l.dispatch.id, {
     state: "reported",
     reportedAt: at,
     reportedBy: who,
-    lateMinutes: lateMinutes > 0 ? lateMinutes : null,
+    lateMinutes: outcome.lateMinutes > 0 ? outcome.lateMinutes : null,
   });
   d.timeline({
     whistleId: l.whistle.id,
@@ -115,9 +117,9 @@ function recordReportIn(ctx: ActionContext, l: Loaded, who: string) {
     kind: "reported",
     actorOpenId: who,
     departmentId: l.dispatch.departmentId,
-    data: { minutes, late: lateMinutes },
+    data: { minutes: outcome.minutesTaken, late: outcome.lateMinutes },
   });
-  return { kind: "first" as const, lateMinutes, minutes };
+  return outcome;
 }
 
 async function reportInAction(ctx: ActionContext): Promise<CallbackAnswer | Deferred> {
@@ -125,10 +127,10 @@ async function reportInAction(ctx: ActionContext): Promise<CallbackAnswer | Defe
   if (!l) return gone;
   const refused = await refusal(ctx, l, "report_in");
   if (refused) return refused;
-  if (l.whistle.status !== "open")
-    return answer(ctx, l, { type: "info", content: closedReason(l.whistle) }, false);
   const r = recordReportIn(ctx, l, ctx.event.operatorOpenId);
   switch (r.kind) {
+    case "closed":
+      return answer(ctx, l, { type: "info", content: r.reason }, false);
     case "repeat":
       return answer(ctx, l, { type: "info", content: "你已经报到过了。" }, false);
     case "colleague":
@@ -139,7 +141,7 @@ async function reportInAction(ctx: ActionContext): Promise<CallbackAnswer | Defe
         l,
         r.lateMinutes > 0
           ? { type: "warning", content: `已报到（超时 ${r.lateMinutes} 分钟）。请尽快到场。` }
-          : { type: "success", content: `报到成功，用时 ${r.minutes} 分钟。` },
+          : { type: "success", content: `报到成功，用时 ${r.minutesTaken} 分钟。` },
         true,
       );
   }

@@ -111,13 +111,17 @@ export class DispatchDesk implements BatchUnit {
     return this.chats.get(unitId) ?? [];
   }
 
-  /** Record `openId`'s tap on a loaded dispatch; false when they had tapped already. */
-  addReportIn(dispatchId: number, openId: string, at: Date): boolean {
+  /** Whether `openId` has tapped 报到 on a loaded dispatch (before, or earlier in this batch). */
+  tappedBefore(dispatchId: number, openId: string): boolean {
+    return this.tapped.get(key(dispatchId, openId)) === true;
+  }
+
+  /** Record `openId`'s tap on a loaded dispatch (a repeat is ignored). */
+  addReportIn(dispatchId: number, openId: string, at: Date): void {
     const k = key(dispatchId, openId);
-    if (this.tapped.get(k)) return false;
+    if (this.tapped.get(k)) return;
     this.tapped.set(k, true);
     this.reportIns.push({ dispatchId, openId, at });
-    return true;
   }
 
   /** Change a loaded dispatch (seen at once by the batch's later taps, written at the flush). */

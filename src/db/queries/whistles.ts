@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { localDay } from "../../domain/time";
 import type { DispatchView, TimelineEntry, WhistleType, WhistleView } from "../../domain/whistle";
-import { whistleCode } from "../../domain/whistle";
+import { VIEW_NOTES, VIEW_REPORTERS, whistleCode } from "../../domain/whistle";
 import { type DbOrTx, executeRows } from "../database";
 import {
   chatBindings,
@@ -154,126 +154,207 @@ export async function timelineOf(db: DbOrTx, whistleId: number): Promise<Timelin
   }));
 }
 
+export interface ViewOptions {
+  /**
+   * Only these dispatches carry their report-ins (`reporters`, `reporterCount`); the others' are
+   * empty. For callers that render only some department cards (a batch of taps answers with the
+   * tapped cards): report-ins are most of a busy whistle's rows. Default: every dispatch.
+   */
+  reportersOf?: number[];
+}
+
 /**
- * Load whistles (by id) as views, in the order of `ids`. The four reads are independent, so they
- * are sent together (one round trip on Postgres, which runs them in order on the connection).
+ * Load whistles (by id) as views, in the order of `ids`. Three statements sent together (one
+ * round trip on Postgres): the whistles with their dispatches as JSON built by the database, the
+ * first `VIEW_REPORTERS` report-ins of each dispatch with their count, and its latest `VIEW_NOTES`
+ * progress notes with theirs — what the cards show, however many people tap (a card names the
+ * first few, then counts).
  */
-export async function whistleViews(db: DbOrTx, ids: number[]): Promise<WhistleView[]> {
+export async function whistleViews(
+  db: DbOrTx,
+  ids: number[],
+  opts: ViewOptions = {},
+): Promise<WhistleView[]> {
   if (ids.length === 0) return [];
-  const [ws, ds, reporters, notes] = await Promise.all([
-    db
-      .select({ w: whistles, streetName: units.name })
-      .from(whistles)
-      .innerJoin(units, eq(units.id, whistles.streetId))
-      .where(inArray(whistles.id, ids)),
-    db
-      .select({
-        // What a view shows (not the sweep's bookkeeping columns).
-        d: {
-          id: dispatches.id,
-          whistleId: dispatches.whistleId,
-          departmentId: dispatches.departmentId,
-          chatId: dispatches.chatId,
-          cardMessageId: dispatches.cardMessageId,
-          state: dispatches.state,
-          deadlineAt: dispatches.deadlineAt,
-          reportedAt: dispatches.reportedAt,
-          reportedBy: dispatches.reportedBy,
-          lateMinutes: dispatches.lateMinutes,
-          onSiteAt: dispatches.onSiteAt,
-          onSiteBy: dispatches.onSiteBy,
-          overdueAt: dispatches.overdueAt,
-          escalationCount: dispatches.escalationCount,
-        },
-        departmentName: units.name,
-      })
-      .from(dispatches)
-      .innerJoin(units, eq(units.id, dispatches.departmentId))
-      .where(inArray(dispatches.whistleId, ids))
-      .orderBy(asc(dispatches.id)),
-    db
-      .select({ dispatchId: reportIns.dispatchId, openId: reportIns.openId, at: reportIns.at })
-      .from(reportIns)
-      .innerJoin(dispatches, eq(dispatches.id, reportIns.dispatchId))
-      .where(inArray(dispatches.whistleId, ids))
-      .orderBy(asc(reportIns.at), asc(reportIns.id)),
-    db
-      .select({
-        dispatchId: progressNotes.dispatchId,
-        openId: progressNotes.openId,
-        note: progressNotes.note,
-        at: progressNotes.at,
-      })
-      .from(progressNotes)
-      .innerJoin(dispatches, eq(dispatches.id, progressNotes.dispatchId))
-      .where(inArray(dispatches.whistleId, ids))
-      .orderBy(asc(progressNotes.at), asc(progressNotes.id)),
+  const idList = sql`${sql.param(ids)}::int[]`;
+  const ofWhistles = sql`(select d.id from dispatches d where d.whistle_id = any(${idList}))`;
+  const reportersOf = opts.reportersOf
+    ? opts.reportersOf.length > 0
+      ? sql`any(${sql.param(opts.reportersOf)}::int[])`
+      : undefined
+    : sql`any(array${ofWhistles})`;
+  const [rows, reporters, notes] = await Promise.all([
+    executeRows<ViewRow>(
+      db,
+      sql`select w.id, w.code, w.type, w.matter, w.place, w.street_id, s.name as street_name,
+        w.street_chat_id, w.whistler_open_id, w.status, w.limit_minutes, w.created_at, w.deadline_at,
+        w.resolved_at, w.resolved_by, w.resolution, w.cancelled_at, w.cancelled_by, w.cancel_reason,
+        w.summary_message_id,
+        coalesce((
+          select json_agg(json_build_array(
+            d.id, d.department_id, u.name, d.chat_id, d.card_message_id, d.state, d.deadline_at,
+            d.reported_at, d.reported_by, d.late_minutes, d.on_site_at, d.on_site_by, d.overdue_at,
+            d.escalation_count) order by d.id)
+          from dispatches d join units u on u.id = d.department_id
+          where d.whistle_id = w.id), '[]') as dispatches
+      from whistles w join units s on s.id = w.street_id
+      where w.id = any(${idList})`,
+    ),
+    reportersOf
+      ? executeRows<ListedRow>(
+          db,
+          sql`select dispatch_id, open_id, null as note, at, n from (
+            select r.dispatch_id, r.open_id, r.at, r.id,
+              row_number() over (partition by r.dispatch_id order by r.at, r.id) as k,
+              count(*) over (partition by r.dispatch_id) as n
+            from report_ins r where r.dispatch_id = ${reportersOf}) x
+          where k <= ${VIEW_REPORTERS} order by dispatch_id, at, id`,
+        )
+      : Promise.resolve([]),
+    executeRows<ListedRow>(
+      db,
+      sql`select dispatch_id, open_id, note, at, n from (
+        select p.dispatch_id, p.open_id, p.note, p.at, p.id,
+          row_number() over (partition by p.dispatch_id order by p.at desc, p.id desc) as k,
+          count(*) over (partition by p.dispatch_id) as n
+        from progress_notes p where p.dispatch_id in ${ofWhistles}) x
+      where k <= ${VIEW_NOTES} order by dispatch_id, at, id`,
+    ),
   ]);
-  const reportersOf = groupBy(
-    reporters,
-    (r) => r.dispatchId,
-    (r) => ({ openId: r.openId, at: r.at }),
-  );
-  const notesOf = groupBy(
-    notes,
-    (n) => n.dispatchId,
-    (n) => ({ openId: n.openId, note: n.note, at: n.at }),
-  );
+  const reportersBy = listed(reporters);
+  const notesBy = listed(notes);
   const views = new Map<number, WhistleView>();
-  for (const { w, streetName } of ws) {
-    views.set(w.id, {
-      id: w.id,
-      code: w.code,
-      type: w.type,
-      matter: w.matter,
-      place: w.place,
-      street: { id: w.streetId, name: streetName, chatId: w.streetChatId },
-      whistlerOpenId: w.whistlerOpenId,
-      status: w.status,
-      limitMinutes: w.limitMinutes,
-      createdAt: w.createdAt,
-      deadlineAt: w.deadlineAt,
-      resolvedAt: w.resolvedAt,
-      resolvedBy: w.resolvedBy,
-      resolution: w.resolution,
-      cancelledAt: w.cancelledAt,
-      cancelledBy: w.cancelledBy,
-      cancelReason: w.cancelReason,
-      summaryMessageId: w.summaryMessageId,
-      dispatches: [],
-    });
-  }
-  for (const { d, departmentName } of ds) {
-    const view: DispatchView = {
-      id: d.id,
-      department: { id: d.departmentId, name: departmentName },
-      chatId: d.chatId,
-      cardMessageId: d.cardMessageId,
-      state: d.state,
-      deadlineAt: d.deadlineAt,
-      reportedAt: d.reportedAt,
-      reportedBy: d.reportedBy,
-      lateMinutes: d.lateMinutes,
-      reporters: reportersOf.get(d.id) ?? [],
-      onSiteAt: d.onSiteAt,
-      onSiteBy: d.onSiteBy,
-      overdueAt: d.overdueAt,
-      escalationCount: d.escalationCount,
-      progress: notesOf.get(d.id) ?? [],
-    };
-    views.get(d.whistleId)?.dispatches.push(view);
+  for (const r of rows) {
+    const view = toView(r);
+    for (const d of view.dispatches) {
+      const rs = reportersBy.get(d.id);
+      if (rs) {
+        d.reporters = rs.rows.map((x) => ({ openId: x.open_id, at: date(x.at) }));
+        d.reporterCount = rs.count;
+      }
+      const ns = notesBy.get(d.id);
+      if (ns) {
+        d.progress = ns.rows.map((x) => ({ openId: x.open_id, note: x.note ?? "", at: date(x.at) }));
+        d.progressCount = ns.count;
+      }
+    }
+    views.set(view.id, view);
   }
   return ids.flatMap((id) => views.get(id) ?? []);
 }
 
-function groupBy<T, K, V>(rows: T[], key: (r: T) => K, value: (r: T) => V): Map<K, V[]> {
-  const out = new Map<K, V[]>();
+/** A report-in or progress note of a dispatch, with the count of all of that dispatch's. */
+interface ListedRow {
+  dispatch_id: number;
+  open_id: string;
+  note: string | null;
+  at: string | Date;
+  n: number | string;
+}
+
+function listed(rows: ListedRow[]): Map<number, { rows: ListedRow[]; count: number }> {
+  const out = new Map<number, { rows: ListedRow[]; count: number }>();
   for (const r of rows) {
-    const list = out.get(key(r));
-    if (list) list.push(value(r));
-    else out.set(key(r), [value(r)]);
+    const id = Number(r.dispatch_id);
+    const list = out.get(id);
+    if (list) list.rows.push(r);
+    else out.set(id, { rows: [r], count: Number(r.n) });
   }
   return out;
+}
+
+interface ViewRow {
+  id: number;
+  code: string;
+  type: WhistleView["type"];
+  matter: string;
+  place: string | null;
+  street_id: number;
+  street_name: string;
+  street_chat_id: string;
+  whistler_open_id: string;
+  status: WhistleView["status"];
+  limit_minutes: number;
+  created_at: string | Date;
+  deadline_at: string | Date;
+  resolved_at: string | Date | null;
+  resolved_by: string | null;
+  resolution: string | null;
+  cancelled_at: string | Date | null;
+  cancelled_by: string | null;
+  cancel_reason: string | null;
+  summary_message_id: string | null;
+  /** JSON arrays in the order of the statement's `json_build_array`. */
+  dispatches: DispatchTuple[];
+}
+
+type DispatchTuple = [
+  id: number,
+  departmentId: number,
+  departmentName: string,
+  chatId: string,
+  cardMessageId: string | null,
+  state: DispatchView["state"],
+  deadlineAt: string,
+  reportedAt: string | null,
+  reportedBy: string | null,
+  lateMinutes: number | null,
+  onSiteAt: string | null,
+  onSiteBy: string | null,
+  overdueAt: string | null,
+  escalationCount: number,
+];
+
+/** A timestamp as either driver returns it (a Date, or the text Postgres sends). */
+const date = (v: string | Date): Date => (v instanceof Date ? v : new Date(v));
+const dateOrNull = (v: string | Date | null): Date | null => (v === null ? null : date(v));
+
+function toView(r: ViewRow): WhistleView {
+  return {
+    id: Number(r.id),
+    code: r.code,
+    type: r.type,
+    matter: r.matter,
+    place: r.place,
+    street: { id: Number(r.street_id), name: r.street_name, chatId: r.street_chat_id },
+    whistlerOpenId: r.whistler_open_id,
+    status: r.status,
+    limitMinutes: Number(r.limit_minutes),
+    createdAt: date(r.created_at),
+    deadlineAt: date(r.deadline_at),
+    resolvedAt: dateOrNull(r.resolved_at),
+    resolvedBy: r.resolved_by,
+    resolution: r.resolution,
+    cancelledAt: dateOrNull(r.cancelled_at),
+    cancelledBy: r.cancelled_by,
+    cancelReason: r.cancel_reason,
+    summaryMessageId: r.summary_message_id,
+    dispatches: r.dispatches.map(toDispatchView),
+  };
+}
+
+function toDispatchView(t: DispatchTuple): DispatchView {
+  const [id, departmentId, departmentName, chatId, cardMessageId, state, deadlineAt, reportedAt] = t;
+  const [, , , , , , , , reportedBy, lateMinutes, onSiteAt, onSiteBy, overdueAt, escalationCount] = t;
+  return {
+    id,
+    department: { id: departmentId, name: departmentName },
+    chatId,
+    cardMessageId,
+    state,
+    deadlineAt: new Date(deadlineAt),
+    reportedAt: dateOrNull(reportedAt),
+    reportedBy,
+    lateMinutes,
+    reporters: [],
+    reporterCount: 0,
+    onSiteAt: dateOrNull(onSiteAt),
+    onSiteBy,
+    overdueAt: dateOrNull(overdueAt),
+    escalationCount,
+    progress: [],
+    progressCount: 0,
+  };
 }
 
 export async function whistleView(db: DbOrTx, id: number): Promise<WhistleView | undefined> {
@@ -366,6 +447,16 @@ export async function chatsOfDepartments(db: DbOrTx, dispatchIds: number[]): Pro
     (r) => r.unitId,
     (r) => r.chatId,
   );
+}
+
+function groupBy<T, K, V>(rows: T[], key: (r: T) => K, value: (r: T) => V): Map<K, V[]> {
+  const out = new Map<K, V[]>();
+  for (const r of rows) {
+    const list = out.get(key(r));
+    if (list) list.push(value(r));
+    else out.set(key(r), [value(r)]);
+  }
+  return out;
 }
 
 export type DispatchPatch = Partial<typeof dispatches.$inferInsert>;

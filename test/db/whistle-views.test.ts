@@ -1,0 +1,128 @@
+import { eq } from "drizzle-orm";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { whistleViews } from "../../src/db/queries/whistles";
+import { dispatches, progressNotes, reportIns, whistles } from "../../src/db/schema";
+import { VIEW_NOTES, VIEW_REPORTERS } from "../../src/domain/whistle";
+import { resetDatabase, type TestDatabase, testDatabase } from "../support/db";
+import { insertDispatch, insertUnit, insertWhistle } from "../support/fixtures";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await testDatabase();
+});
+beforeEach(async () => {
+  await resetDatabase(t);
+});
+
+const base = new Date("2026-11-27T06:00:00.123Z");
+const at = (seconds: number) => new Date(base.getTime() + seconds * 1000);
+
+describe(`whistle views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"})`, () => {
+  it("carry every column, the first report-ins and the latest notes with their counts, in the order asked", async () => {
+    const street = await insertUnit(t.db, "street", "朝阳门街道");
+    const cg = await insertUnit(t.db, "department", "城管执法队");
+    const ga = await insertUnit(t.db, "department", "派出所");
+    const w1 = await insertWhistle(t.db, street.id, "W261127-01", base);
+    const w2 = await insertWhistle(t.db, street.id, "W261127-02", base);
+    const busy = await insertDispatch(t.db, w1.id, cg.id, at(1800));
+    const quiet = await insertDispatch(t.db, w1.id, ga.id, at(1800));
+    await insertDispatch(t.db, w2.id, cg.id, at(1800));
+    await t.db
+      .update(dispatches)
+      .set({
+        state: "on_site",
+        reportedAt: at(60),
+        reportedBy: "ou_0",
+        lateMinutes: 2,
+        onSiteAt: at(600),
+        onSiteBy: "ou_1",
+        overdueAt: at(1801),
+        escalationCount: 3,
+        cardMessageId: "om_card",
+      })
+      .where(eq(dispatches.id, busy.id));
+    await t.db
+      .update(whistles)
+      .set({ summaryMessageId: "om_summary", place: "南小街5号" })
+      .where(eq(whistles.id, w1.id));
+    // 30 people tapped (inserted out of order), 12 notes.
+    const people = Array.from({ length: 30 }, (_, i) => ({
+      dispatchId: busy.id,
+      openId: `ou_${i}`,
+      at: at(60 + i),
+    }));
+    await t.db.insert(reportIns).values([...people].reverse());
+    await t.db
+      .insert(progressNotes)
+      .values(
+        Array.from({ length: 12 }, (_, i) => ({
+          dispatchId: busy.id,
+          openId: "ou_1",
+          note: `第${i}条`,
+          at: at(700 + i),
+        })),
+      );
+
+    const views = await whistleViews(t.db, [w2.id, w1.id, 999]);
+    expect(views.map((v) => v.code)).toEqual(["W261127-02", "W261127-01"]);
+    const v = views[1];
+    if (!v) throw new Error("no view");
+    expect(v).toMatchObject({
+      id: w1.id,
+      type: w1.type,
+      matter: w1.matter,
+      place: "南小街5号",
+      street: { id: street.id, name: "朝阳门街道", chatId: w1.streetChatId },
+      whistlerOpenId: w1.whistlerOpenId,
+      status: "open",
+      limitMinutes: w1.limitMinutes,
+      resolvedAt: null,
+      cancelledAt: null,
+      summaryMessageId: "om_summary",
+    });
+    expect(v.createdAt).toEqual(base);
+    expect(v.deadlineAt).toEqual(w1.deadlineAt);
+    expect(v.dispatches.map((d) => d.id)).toEqual([busy.id, quiet.id]);
+    const [d, q] = v.dispatches;
+    expect(d).toMatchObject({
+      department: { id: cg.id, name: "城管执法队" },
+      chatId: busy.chatId,
+      cardMessageId: "om_card",
+      state: "on_site",
+      reportedBy: "ou_0",
+      lateMinutes: 2,
+      onSiteBy: "ou_1",
+      escalationCount: 3,
+      reporterCount: 30,
+      progressCount: 12,
+    });
+    expect(d?.deadlineAt).toEqual(at(1800));
+    expect(d?.reportedAt).toEqual(at(60));
+    expect(d?.onSiteAt).toEqual(at(600));
+    expect(d?.overdueAt).toEqual(at(1801));
+    expect(d?.reporters).toEqual(
+      people.slice(0, VIEW_REPORTERS).map((p) => ({ openId: p.openId, at: p.at })),
+    );
+    expect(d?.progress.map((p) => p.note)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `第${i}条`).slice(-VIEW_NOTES),
+    );
+    expect(d?.progress[0]?.at).toEqual(at(702));
+    expect(q).toMatchObject({
+      state: "pending",
+      reportedAt: null,
+      reporters: [],
+      reporterCount: 0,
+      progress: [],
+    });
+    expect(await whistleViews(t.db, [])).toEqual([]);
+
+    // Report-ins only of the dispatches asked for (the cards a batch answers with).
+    const [narrow] = await whistleViews(t.db, [w1.id], { reportersOf: [quiet.id] });
+    expect(narrow?.dispatches[0]).toMatchObject({ reporters: [], reporterCount: 0, progressCount: 12 });
+    expect(narrow?.dispatches[0]?.state).toBe("on_site");
+    const [wide] = await whistleViews(t.db, [w1.id], { reportersOf: [busy.id] });
+    expect(wide?.dispatches[0]?.reporterCount).toBe(30);
+    const [none] = await whistleViews(t.db, [w1.id], { reportersOf: [] });
+    expect(none?.dispatches[0]?.reporters).toEqual([]);
+  });
+});
