@@ -203,12 +203,12 @@ export async function whistleViews(
     reportersOf
       ? executeRows<ListedRow>(
           db,
-          sql`select dispatch_id, open_id, null as note, at, n from (
-            select r.dispatch_id, r.open_id, r.at, r.id,
-              row_number() over (partition by r.dispatch_id order by r.at, r.id) as k,
-              count(*) over (partition by r.dispatch_id) as n
-            from report_ins r where r.dispatch_id = ${reportersOf}) x
-          where k <= ${VIEW_REPORTERS} order by dispatch_id, at, id`,
+          sql`select d.id as dispatch_id, r.open_id, null as note, r.at, c.n
+          from (select d.id from dispatches d where d.id = ${reportersOf}) d
+          cross join lateral (select count(*) as n from report_ins r where r.dispatch_id = d.id) c
+          cross join lateral (select r.open_id, r.at, r.id from report_ins r where r.dispatch_id = d.id
+            order by r.at, r.id limit ${VIEW_REPORTERS}) r
+          order by d.id, r.at, r.id`,
         )
       : Promise.resolve([]),
     executeRows<ListedRow>(
