@@ -49,6 +49,14 @@ const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// or postgresql:// URL")
       .optional(),
   ),
+  DATABASE_PREPARE: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["on", "off"], {
+        message: 'must be "on" or "off" ("off" behind a transaction-pooling PgBouncer older than 1.21)',
+      })
+      .default("on"),
+  ),
   LARK_APP_ID: z.preprocess(
     emptyToUndefined,
     z
@@ -134,6 +142,8 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Named (cached) prepared statements on Postgres connections. */
+  databasePrepare: boolean;
   mode: Mode;
   lark:
     | {
@@ -178,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       port: e.PORT,
       dataDir: e.DATA_DIR,
       databaseUrl: e.DATABASE_URL,
+      databasePrepare: e.DATABASE_PREPARE === "on",
       mode: lark ? e.LARK_MODE : "sandbox",
       lark,
       admins: e.WHISTLE_ADMINS,

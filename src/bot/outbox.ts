@@ -1,5 +1,5 @@
-import { and, eq, inArray } from "drizzle-orm";
-import type { DbOrTx } from "../db/database";
+import { sql } from "drizzle-orm";
+import { anyOf, type DbOrTx } from "../db/database";
 import { outbox } from "../db/schema";
 import type { BuzzChannel, MsgType, ReceiveIdType } from "./lark-client";
 
@@ -107,8 +107,9 @@ function toRow(
 export const refTo = (key: string): MessageRef => `outbox:${key}`;
 
 /**
- * Write rows now: supersede older pending rows that share a coalesce key, then one multi-row
- * insert. Within one call, only the last row of each coalesce key is kept.
+ * Write rows now: supersede older pending rows that share a coalesce key, and insert — ONE
+ * statement, whose text is the same however many rows (one array parameter per column).
+ * Within one call, only the last row of each coalesce key is kept.
  */
 export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<void> {
   if (rows.length === 0) return;
@@ -117,13 +118,26 @@ export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<voi
     if (r.coalesceKey) lastOfKey.set(r.coalesceKey, i);
   });
   const kept = rows.filter((r, i) => !r.coalesceKey || lastOfKey.get(r.coalesceKey) === i);
-  if (lastOfKey.size > 0) {
-    await db
-      .update(outbox)
-      .set({ status: "superseded" })
-      .where(and(inArray(outbox.coalesceKey, [...lastOfKey.keys()]), eq(outbox.status, "pending")));
-  }
-  await db.insert(outbox).values(kept);
+  const col = (c: { name: string }) => sql.identifier(c.name);
+  const texts = (f: (r: OutboxInsert) => string | null | undefined) =>
+    sql`${sql.param(kept.map((r) => f(r) ?? null))}::text[]`;
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  const at = (d: Date | undefined) => (d ?? new Date()).toISOString();
+  // The update and the insert see the same snapshot: the update never supersedes the new rows.
+  await db.execute(
+    sql`with superseded as (
+        update ${outbox} set ${col(outbox.status)} = 'superseded'
+        where ${anyOf(outbox.coalesceKey, [...lastOfKey.keys()])} and ${outbox.status} = 'pending'
+      )
+      insert into ${outbox} (${col(outbox.kind)}, ${col(outbox.target)}, ${col(outbox.payload)},
+        ${col(outbox.idempotencyKey)}, ${col(outbox.coalesceKey)}, ${col(outbox.guard)},
+        ${col(outbox.whistleId)}, ${col(outbox.nextAttemptAt)}, ${col(outbox.createdAt)})
+      select k::outbox_kind, t, p::jsonb, i, c, g::jsonb, w::int, n::timestamptz, a::timestamptz
+      from unnest(${texts((r) => r.kind)}, ${texts((r) => r.target)}, ${texts((r) => json(r.payload))},
+        ${texts((r) => r.idempotencyKey)}, ${texts((r) => r.coalesceKey)}, ${texts((r) => json(r.guard))},
+        ${texts((r) => (r.whistleId === null || r.whistleId === undefined ? null : String(r.whistleId)))},
+        ${texts((r) => at(r.nextAttemptAt))}, ${texts((r) => at(r.createdAt))}) as x(k, t, p, i, c, g, w, n, a)`,
+  );
 }
 
 /** Write one row at once; returns the reference to the message it will create. */

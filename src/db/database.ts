@@ -1,5 +1,5 @@
-import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { type ExtractTablesWithRelations, type SQL, sql } from "drizzle-orm";
+import type { PgColumn, PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import type * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -27,4 +27,13 @@ export interface Database {
 export async function executeRows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] } | T[];
   return Array.isArray(result) ? result : result.rows;
+}
+
+/**
+ * `column = any($1::type[])`: a list of values as ONE array parameter. Unlike `inArray`'s
+ * `in ($1, $2, …)`, the statement's text is the same however many values there are, so Postgres
+ * parses (and on a prepared connection plans) it once — for statements on hot paths.
+ */
+export function anyOf(column: PgColumn, values: readonly (number | string)[]): SQL {
+  return sql`${column} = any(${sql.param(values)}::${sql.raw(column.getSQLType())}[])`;
 }

@@ -16,7 +16,10 @@ export async function openConfiguredDatabase(
   opts: { poolSize?: number } = {},
 ): Promise<Database> {
   if (config.databaseUrl) {
-    const database = openPostgres(config.databaseUrl, { max: opts.poolSize });
+    const database = openPostgres(config.databaseUrl, {
+      max: opts.poolSize,
+      prepare: config.databasePrepare,
+    });
     await migrateDatabase(database, config.databaseUrl);
     return database;
   }

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { localDay } from "../../domain/time";
 import type { DispatchView, TimelineEntry, WhistleType, WhistleView } from "../../domain/whistle";
 import { VIEW_NOTES, VIEW_REPORTERS, whistleCode } from "../../domain/whistle";
-import { type DbOrTx, executeRows } from "../database";
+import { anyOf, type DbOrTx, executeRows } from "../database";
 import {
   chatBindings,
   dispatches,
@@ -379,7 +379,7 @@ export async function lockWhistle(db: DbOrTx, id: number): Promise<WhistleRow | 
 /** Share-lock whistles, in id order (the order every transaction takes them in). */
 export async function lockWhistlesShared(db: DbOrTx, ids: number[]): Promise<WhistleRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(whistles).where(inArray(whistles.id, ids)).orderBy(asc(whistles.id)).for("share");
+  return db.select().from(whistles).where(anyOf(whistles.id, ids)).orderBy(asc(whistles.id)).for("share");
 }
 
 /** Lock dispatch rows for update, in id order. */
@@ -388,7 +388,7 @@ export async function lockDispatches(db: DbOrTx, ids: number[]): Promise<Dispatc
   return db
     .select()
     .from(dispatches)
-    .where(inArray(dispatches.id, ids))
+    .where(anyOf(dispatches.id, ids))
     .orderBy(asc(dispatches.id))
     .for("update");
 }
@@ -399,7 +399,7 @@ export async function whistleIdsOfDispatches(db: DbOrTx, ids: number[]): Promise
   const rows = await db
     .select({ id: dispatches.id, w: dispatches.whistleId })
     .from(dispatches)
-    .where(inArray(dispatches.id, ids));
+    .where(anyOf(dispatches.id, ids));
   return new Map(rows.map((r) => [r.id, r.w]));
 }
 
@@ -413,7 +413,7 @@ export async function reportersAmong(
   return db
     .select({ dispatchId: reportIns.dispatchId, openId: reportIns.openId })
     .from(reportIns)
-    .where(and(inArray(reportIns.dispatchId, dispatchIds), inArray(reportIns.openId, openIds)));
+    .where(and(anyOf(reportIns.dispatchId, dispatchIds), anyOf(reportIns.openId, openIds)));
 }
 
 /** Record many taps in one statement (array parameters); returns how many were new. */
@@ -441,7 +441,7 @@ export async function chatsOfDepartments(db: DbOrTx, dispatchIds: number[]): Pro
     .selectDistinct({ unitId: chatBindings.unitId, chatId: chatBindings.chatId })
     .from(chatBindings)
     .innerJoin(dispatches, eq(dispatches.departmentId, chatBindings.unitId))
-    .where(inArray(dispatches.id, dispatchIds));
+    .where(anyOf(dispatches.id, dispatchIds));
   return groupBy(
     rows,
     (r) => r.unitId,
