@@ -52,16 +52,14 @@ describe(`whistle views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"
       at: at(60 + i),
     }));
     await t.db.insert(reportIns).values([...people].reverse());
-    await t.db
-      .insert(progressNotes)
-      .values(
-        Array.from({ length: 12 }, (_, i) => ({
-          dispatchId: busy.id,
-          openId: "ou_1",
-          note: `第${i}条`,
-          at: at(700 + i),
-        })),
-      );
+    await t.db.insert(progressNotes).values(
+      Array.from({ length: 12 }, (_, i) => ({
+        dispatchId: busy.id,
+        openId: "ou_1",
+        note: `第${i}条`,
+        at: at(700 + i),
+      })),
+    );
 
     const views = await whistleViews(t.db, [w2.id, w1.id, 999]);
     expect(views.map((v) => v.code)).toEqual(["W261127-02", "W261127-01"]);
