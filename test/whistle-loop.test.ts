@@ -283,4 +283,33 @@ describe(`concurrent taps (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
     const first = rows.reduce((a, b) => (a.at <= b.at ? a : b));
     expect(first.at.getTime()).toBe(d?.reportedAt?.getTime());
   }, 60_000);
+
+  it("a callback delivered again (alongside a new tap, or later) is answered as a duplicate", async () => {
+    const staff = ["ou_dup1", "ou_dup2"];
+    h.fake.addChat("oc_cg", { name: "城管执法队", members: [ADMIN, ...staff] });
+    await say(h, "oc_street", OFFICIAL, "/吹哨 应急 城管 南小街6号燃气泄漏");
+    const [card] = botCards("oc_cg").filter((m) => cardText(m.content).includes("6号燃气泄漏"));
+    const value = button(card?.content, "report_in");
+    const tap = (who: string) =>
+      h.fake.push.cardAction(h.target, { operatorOpenId: who, messageId: card?.message_id as string, value });
+    // The same events again while they are still being handled, and once more afterwards.
+    const firsts = await Promise.all(staff.map(tap));
+    const again = await Promise.all([...firsts.map((p) => h.fake.push.redeliver(p)), tap("ou_dup3")]);
+    const late = await h.fake.push.redeliver(firsts[0] as (typeof firsts)[number]);
+    const toast = (r: { body: unknown }) => (r.body as { toast?: { content?: string } }).toast?.content;
+    expect(firsts.map(toast)).toEqual(
+      expect.arrayContaining([expect.stringContaining("报到成功"), "已记录你的报到。"]),
+    );
+    // Handled once: the copies change nothing and are not answered as taps ("你已经报到过了").
+    expect([...again, late].map((r) => [r.status, toast(r)])).toEqual([
+      [200, undefined],
+      [200, undefined],
+      [200, "已记录你的报到。"],
+      [200, undefined],
+    ]);
+    const rows = await h.t.db.select().from(reportIns);
+    expect(rows.map((r) => r.openId).sort()).toEqual(["ou_dup1", "ou_dup2", "ou_dup3"]);
+    expect(await h.t.db.select().from(timeline).where(eq(timeline.kind, "reported"))).toHaveLength(1);
+    expect(await h.t.db.select().from(timeline).where(eq(timeline.kind, "joined"))).toHaveLength(2);
+  });
 });

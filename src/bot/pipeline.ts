@@ -107,16 +107,21 @@ export interface HandlerDeps {
 }
 
 /**
- * Run the handlers of a batch of (fresh, deduped) events inside `tx`: in lock order, card actions
- * that share a unit of work prepared together, deferred answers rendered once the whole batch has
- * made its changes, the outbox written at the end. Returns each event's answer and how many outbox
- * rows were written.
+ * Run the handlers of a batch of events inside `tx`: in lock order, card actions that share a unit
+ * of work prepared together, deferred answers rendered once the whole batch has made its changes,
+ * the outbox written at the end. Returns each event's answer (undefined for one not handled) and
+ * how many outbox rows were written.
+ *
+ * `fresh`, when given, is the dedupe still on its way: the units of work lock and load their rows
+ * in the same round trip as the dedupe insert, and only the events it says are new are handled
+ * (a duplicate's rows were locked for nothing; it changes nothing).
  */
 export async function handleBatch(
   tx: Tx,
   now: Date,
   items: Runnable[],
   deps: HandlerDeps,
+  fresh?: Promise<(item: Runnable) => boolean>,
 ): Promise<{ answers: (CallbackAnswer | undefined)[]; wrote: number }> {
   const out = new OutboxWriter(tx, now);
   const answers: (CallbackAnswer | undefined)[] = new Array(items.length);
@@ -143,8 +148,12 @@ export async function handleBatch(
     if (events) events.push(p.event);
     else prepares.set(p.prepare, [p.event]);
   }
-  for (const [prepare, events] of prepares) await prepare.run(base(deps.log), events);
+  const prepared = (async () => {
+    for (const [prepare, events] of prepares) await prepare.run(base(deps.log), events);
+  })();
+  const [isFresh] = await Promise.all([fresh ?? ((() => true) as (item: Runnable) => boolean), prepared]);
   for (const { p, i } of order) {
+    if (!isFresh(p)) continue;
     const log = deps.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
     // A handler outside the units of work sees their writes, and they reload after it.
     if (!p.prepare) await memo.barrier();
@@ -270,9 +279,20 @@ export class EventCommitter {
 
   private async runBatch(tx: Tx, batch: Pending[]): Promise<{ results: PipelineResult[]; wrote: number }> {
     const now = this.o.now();
-    const fresh = await recordInbound(
+    const results: PipelineResult[] = new Array(batch.length);
+    // The same event twice in one batch: the insert keeps one row; only the first copy counts.
+    const seen = new Set<string>();
+    const firsts: { p: Pending; i: number }[] = [];
+    for (const [i, p] of batch.entries()) {
+      if (seen.has(p.event.eventId)) results[i] = { status: "duplicate" };
+      else {
+        seen.add(p.event.eventId);
+        firsts.push({ p, i });
+      }
+    }
+    const recorded = recordInbound(
       tx,
-      batch.map((p) => ({
+      firsts.map(({ p }) => ({
         eventId: p.event.eventId,
         messageId: p.event.kind === "message" ? p.event.messageId : null,
         eventType: p.event.eventType,
@@ -281,28 +301,27 @@ export class EventCommitter {
       })),
       now,
     );
-    const results: PipelineResult[] = new Array(batch.length);
-    const seen = new Set<string>();
-    const handleNow: { p: Pending; i: number }[] = [];
-    for (const [i, p] of batch.entries()) {
-      // The same event twice in one batch: the insert kept one row; only the first copy counts.
-      if (!fresh.has(p.event.eventId) || seen.has(p.event.eventId)) {
-        results[i] = { status: "duplicate" };
-        continue;
-      }
-      seen.add(p.event.eventId);
-      if (handledBeforeAck(p.event)) handleNow.push({ p, i });
-      else results[i] = { status: "accepted" };
+    const handleNow = firsts.filter(({ p }) => handledBeforeAck(p.event));
+    const [fresh, handled] = await Promise.all([
+      recorded,
+      handleNow.length === 0
+        ? undefined
+        : handleBatch(
+            tx,
+            now,
+            handleNow.map((x) => x.p),
+            this.o,
+            recorded.then((ids) => (item: Runnable) => ids.has(item.event.eventId)),
+          ),
+    ]);
+    for (const { p, i } of firsts) {
+      if (!fresh.has(p.event.eventId)) results[i] = { status: "duplicate" };
+      else if (!handledBeforeAck(p.event)) results[i] = { status: "accepted" };
     }
-    if (handleNow.length === 0) return { results, wrote: 0 };
-    const { answers, wrote } = await handleBatch(
-      tx,
-      now,
-      handleNow.map((x) => x.p),
-      this.o,
-    );
-    for (const [k, { i }] of handleNow.entries())
-      results[i] = { status: "processed", handled: true, answer: answers[k] };
-    return { results, wrote };
+    for (const [k, { i }] of handleNow.entries()) {
+      if (results[i]) continue;
+      results[i] = { status: "processed", handled: true, answer: handled?.answers[k] };
+    }
+    return { results, wrote: handled?.wrote ?? 0 };
   }
 }
