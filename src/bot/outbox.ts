@@ -119,10 +119,22 @@ export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<voi
   });
   const kept = rows.filter((r, i) => !r.coalesceKey || lastOfKey.get(r.coalesceKey) === i);
   const col = (c: { name: string }) => sql.identifier(c.name);
-  const texts = (f: (r: OutboxInsert) => string | null | undefined) =>
-    sql`${sql.param(kept.map((r) => f(r) ?? null))}::text[]`;
-  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
   const at = (d: Date | undefined) => (d ?? new Date()).toISOString();
+  // The rows as ONE json parameter: constant statement text, and each payload (a card's JSON
+  // among them) travels as JSON once instead of escaped again inside a text array.
+  const json = JSON.stringify(
+    kept.map((r) => ({
+      k: r.kind,
+      t: r.target,
+      p: r.payload,
+      i: r.idempotencyKey ?? null,
+      c: r.coalesceKey ?? null,
+      g: r.guard ?? undefined,
+      w: r.whistleId ?? null,
+      n: at(r.nextAttemptAt),
+      a: at(r.createdAt),
+    })),
+  );
   // The update and the insert see the same snapshot: the update never supersedes the new rows.
   await db.execute(
     sql`with superseded as (
@@ -132,11 +144,10 @@ export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<voi
       insert into ${outbox} (${col(outbox.kind)}, ${col(outbox.target)}, ${col(outbox.payload)},
         ${col(outbox.idempotencyKey)}, ${col(outbox.coalesceKey)}, ${col(outbox.guard)},
         ${col(outbox.whistleId)}, ${col(outbox.nextAttemptAt)}, ${col(outbox.createdAt)})
-      select k::outbox_kind, t, p::jsonb, i, c, g::jsonb, w::int, n::timestamptz, a::timestamptz
-      from unnest(${texts((r) => r.kind)}, ${texts((r) => r.target)}, ${texts((r) => json(r.payload))},
-        ${texts((r) => r.idempotencyKey)}, ${texts((r) => r.coalesceKey)}, ${texts((r) => json(r.guard))},
-        ${texts((r) => (r.whistleId === null || r.whistleId === undefined ? null : String(r.whistleId)))},
-        ${texts((r) => at(r.nextAttemptAt))}, ${texts((r) => at(r.createdAt))}) as x(k, t, p, i, c, g, w, n, a)`,
+      select (r.v->>'k')::outbox_kind, r.v->>'t', (r.v->'p')::jsonb, r.v->>'i', r.v->>'c', (r.v->'g')::jsonb,
+        (r.v->>'w')::int, (r.v->>'n')::timestamptz, (r.v->>'a')::timestamptz
+      from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)
+      order by r.n`,
   );
 }
 

@@ -19,23 +19,26 @@ export interface InboundInsert {
 
 /**
  * Record events; returns the ids of the new ones (duplicates by event_id or message_id are skipped).
- * One statement with one array parameter per column (`unnest`), whatever the batch size: its text
- * never changes (the server plans it once) and building it costs the same for 1 event or 64.
+ * One statement with the rows as ONE json parameter, whatever the batch size: its text never
+ * changes (the server plans it once), and the payloads travel as JSON once — not escaped again
+ * as elements of a text array.
  */
 export async function recordInbound(db: DbOrTx, rows: InboundInsert[], now: Date): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const col = (c: { name: string }) => sql.identifier(c.name);
   const at = sql`${now.toISOString()}::timestamptz`;
+  const json = JSON.stringify(
+    rows.map((r) => ({ e: r.eventId, m: r.messageId, t: r.eventType, p: r.payload, s: r.status })),
+  );
   const fresh = await executeRows<{ event_id: string }>(
     db,
     sql`insert into ${inboundEvents} (${col(inboundEvents.eventId)}, ${col(inboundEvents.messageId)},
         ${col(inboundEvents.eventType)}, ${col(inboundEvents.payload)}, ${col(inboundEvents.status)},
         ${col(inboundEvents.attempts)}, ${col(inboundEvents.receivedAt)}, ${col(inboundEvents.processedAt)})
-      select e, m, t, p::jsonb, s::inbound_status, case when s = 'done' then 1 else 0 end, ${at},
-        case when s = 'done' then ${at} end
-      from unnest(${sql.param(rows.map((r) => r.eventId))}::text[], ${sql.param(rows.map((r) => r.messageId))}::text[],
-        ${sql.param(rows.map((r) => r.eventType))}::text[], ${sql.param(rows.map((r) => JSON.stringify(r.payload)))}::text[],
-        ${sql.param(rows.map((r) => r.status))}::text[]) as x(e, m, t, p, s)
+      select r.v->>'e', r.v->>'m', r.v->>'t', (r.v->'p')::jsonb, (r.v->>'s')::inbound_status,
+        case when r.v->>'s' = 'done' then 1 else 0 end, ${at}, case when r.v->>'s' = 'done' then ${at} end
+      from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)
+      order by r.n
       on conflict do nothing
       returning ${col(inboundEvents.eventId)}`,
   );

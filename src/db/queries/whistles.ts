@@ -112,17 +112,23 @@ export interface TimelineInsert {
 export async function addTimelineEntries(db: DbOrTx, entries: TimelineInsert[]): Promise<void> {
   if (entries.length === 0) return;
   const col = (c: { name: string }) => sql.identifier(c.name);
+  const json = JSON.stringify(
+    entries.map((e) => ({
+      w: e.whistleId,
+      a: e.at.toISOString(),
+      k: e.kind,
+      o: e.actorOpenId ?? null,
+      d: e.departmentId ?? null,
+      x: e.data ?? {},
+    })),
+  );
+  // The rows as one json parameter (constant statement text); inserted in the order given.
   await db.execute(
     sql`insert into ${timeline} (${col(timeline.whistleId)}, ${col(timeline.at)}, ${col(timeline.kind)},
         ${col(timeline.actorOpenId)}, ${col(timeline.departmentId)}, ${col(timeline.data)})
-      select w, a::timestamptz, k, o, d, x::jsonb
-      from unnest(${sql.param(entries.map((e) => e.whistleId))}::int[],
-        ${sql.param(entries.map((e) => e.at.toISOString()))}::text[],
-        ${sql.param(entries.map((e) => e.kind))}::text[],
-        ${sql.param(entries.map((e) => e.actorOpenId ?? null))}::text[],
-        ${sql.param(entries.map((e) => e.departmentId ?? null))}::int[],
-        ${sql.param(entries.map((e) => JSON.stringify(e.data ?? {})))}::text[]) with ordinality as u(w, a, k, o, d, x, n)
-      order by n`,
+      select (r.v->>'w')::int, (r.v->>'a')::timestamptz, r.v->>'k', r.v->>'o', (r.v->>'d')::int, (r.v->'x')::jsonb
+      from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)
+      order by r.n`,
   );
 }
 
