@@ -91,7 +91,8 @@ export async function withBenchPostgres<T>(
 
 /**
  * With BENCH_PROFILE=<dir>, a V8 CPU profile of one timed section (call the returned function at
- * its end with a name); otherwise nothing. Open the .cpuprofile in Chrome DevTools.
+ * its end with a name); otherwise nothing. Open the .cpuprofile in Chrome DevTools. With
+ * BENCH_HEAP=1 too, a sampling heap profile of everything allocated instead (.heapprofile).
  */
 export async function startProfile(): Promise<(name: string) => Promise<void>> {
   const dir = process.env.BENCH_PROFILE;
@@ -100,9 +101,27 @@ export async function startProfile(): Promise<(name: string) => Promise<void>> {
   const { mkdirSync, writeFileSync } = await import("node:fs");
   const session = new Session();
   session.connect();
-  await session.post("Profiler.enable");
-  await session.post("Profiler.start");
+  const heap = process.env.BENCH_HEAP === "1";
+  if (heap) {
+    await session.post("HeapProfiler.enable");
+    // Objects collected since count too: the profile shows what is allocated, not what is kept.
+    const sampling = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true };
+    await session.post("HeapProfiler.startSampling", {
+      ...sampling,
+      includeObjectsCollectedByMinorGC: true,
+    } as never);
+  } else {
+    await session.post("Profiler.enable");
+    await session.post("Profiler.start");
+  }
   return async (name) => {
+    if (heap) {
+      const { profile: hp } = await session.post("HeapProfiler.stopSampling");
+      session.disconnect();
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/${name}-${Date.now()}.heapprofile`, JSON.stringify(hp));
+      return;
+    }
     const { profile } = await session.post("Profiler.stop");
     session.disconnect();
     mkdirSync(dir, { recursive: true });
