@@ -74,7 +74,10 @@ export async function withBenchPostgres<T>(
   try {
     const u = new URL(serverUrl);
     u.pathname = `/${dbName}`;
-    const database = openPostgres(u.toString(), { max: opts.max });
+    const database = openPostgres(u.toString(), {
+      max: opts.max,
+      prepare: process.env.BENCH_PREPARE !== "off",
+    });
     try {
       await migrateDatabase(database, u.toString());
       return await fn(database);
