@@ -108,8 +108,8 @@ export const refTo = (key: string): MessageRef => `outbox:${key}`;
 
 /**
  * Write rows now: supersede older pending rows that share a coalesce key, and insert — ONE
- * statement, whose text is the same however many rows (one array parameter per column).
- * Within one call, only the last row of each coalesce key is kept.
+ * statement, whose text is the same however many rows. Within one call, only the last row of
+ * each coalesce key is kept.
  */
 export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<void> {
   if (rows.length === 0) return;
@@ -120,8 +120,8 @@ export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<voi
   const kept = rows.filter((r, i) => !r.coalesceKey || lastOfKey.get(r.coalesceKey) === i);
   const col = (c: { name: string }) => sql.identifier(c.name);
   const at = (d: Date | undefined) => (d ?? new Date()).toISOString();
-  // The rows as ONE json parameter: constant statement text, and each payload (a card's JSON
-  // among them) travels as JSON once instead of escaped again inside a text array.
+  // The rows as ONE jsonb parameter: each payload (a card's JSON among them) travels as JSON
+  // once, not escaped again inside a text array.
   const json = JSON.stringify(
     kept.map((r) => ({
       k: r.kind,

@@ -19,7 +19,7 @@ export interface InboundInsert {
 
 /**
  * Record events; returns the ids of the new ones (duplicates by event_id or message_id are skipped).
- * One statement with the rows as ONE json parameter, whatever the batch size: its text never
+ * One statement with the rows as ONE jsonb parameter, whatever the batch size: its text never
  * changes (the server plans it once), and the payloads travel as JSON once — not escaped again
  * as elements of a text array.
  */

@@ -122,7 +122,7 @@ export async function addTimelineEntries(db: DbOrTx, entries: TimelineInsert[]):
       x: e.data ?? {},
     })),
   );
-  // The rows as one json parameter (constant statement text); inserted in the order given.
+  // The rows as one jsonb parameter (constant statement text); inserted in the order given.
   await db.execute(
     sql`insert into ${timeline} (${col(timeline.whistleId)}, ${col(timeline.at)}, ${col(timeline.kind)},
         ${col(timeline.actorOpenId)}, ${col(timeline.departmentId)}, ${col(timeline.data)})
