@@ -151,9 +151,9 @@ export async function handleBatch(
   const prepared = (async () => {
     for (const [prepare, events] of prepares) await prepare.run(base(deps.log), events);
   })();
-  const [isFresh] = await Promise.all([fresh ?? ((() => true) as (item: Runnable) => boolean), prepared]);
+  const [isFresh] = await Promise.all([fresh, prepared]);
   for (const { p, i } of order) {
-    if (!isFresh(p)) continue;
+    if (isFresh && !isFresh(p)) continue;
     const log = deps.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
     // A handler outside the units of work sees their writes, and they reload after it.
     if (!p.prepare) await memo.barrier();

@@ -320,9 +320,9 @@ type DispatchTuple = [
   escalationCount: number,
 ];
 
-/** A timestamp from its epoch milliseconds (see `ms`); the drivers may hand a float8 over as text. */
-const date = (v: number | string): Date => new Date(Number(v));
-const dateOrNull = (v: number | string | null): Date | null => (v === null ? null : date(v));
+/** A timestamp from its epoch milliseconds (see `ms`). */
+const date = (v: number): Date => new Date(v);
+const dateOrNull = (v: number | null): Date | null => (v === null ? null : new Date(v));
 
 function toView(r: ViewRow): WhistleView {
   return {
@@ -349,8 +349,8 @@ function toView(r: ViewRow): WhistleView {
 }
 
 function toDispatchView(t: DispatchTuple): DispatchView {
-  const [id, departmentId, departmentName, chatId, cardMessageId, state, deadlineAt, reportedAt] = t;
-  const [, , , , , , , , reportedBy, lateMinutes, onSiteAt, onSiteBy, overdueAt, escalationCount] = t;
+  const [id, departmentId, departmentName, chatId, cardMessageId, state, deadlineAt, ...rest] = t;
+  const [reportedAt, reportedBy, lateMinutes, onSiteAt, onSiteBy, overdueAt, escalationCount] = rest;
   return {
     id,
     department: { id: departmentId, name: departmentName },
