@@ -115,6 +115,10 @@ export async function startProfile(): Promise<(name: string) => Promise<void>> {
     } as never);
   } else {
     await session.post("Profiler.enable");
+    // 100 µs (the inspector's default is 1 ms: too coarse for a request of a few hundred µs).
+    await session.post("Profiler.setSamplingInterval", {
+      interval: Number(process.env.BENCH_PROFILE_US ?? 100),
+    });
     await session.post("Profiler.start");
   }
   return async (name) => {

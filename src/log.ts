@@ -37,20 +37,46 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const min = order[opts.level ?? "info"];
-  const write = opts.write ?? ((line: string) => console.log(line));
-  const base = opts.base ?? {};
-  const emit = (level: Level, msg: string, fields?: Fields) => {
-    if (order[level] < min) return;
-    write(JSON.stringify({ t: new Date().toISOString(), level, msg, ...clean({ ...base, ...fields }) }));
-  };
-  return {
-    debug: (msg, f) => emit("debug", msg, f),
-    info: (msg, f) => emit("info", msg, f),
-    warn: (msg, f) => emit("warn", msg, f),
-    error: (msg, f) => emit("error", msg, f),
-    child: (fields) => createLogger({ ...opts, base: { ...base, ...fields } }),
-  };
+  return new JsonLogger(
+    order[opts.level ?? "info"],
+    opts.write ?? ((line: string) => console.log(line)),
+    opts.base ? [opts.base] : [],
+  );
+}
+
+/**
+ * A child is a list of field sets, merged only when a line is written: the pipeline makes a child
+ * per event, and most of them never write a line.
+ */
+class JsonLogger implements Logger {
+  constructor(
+    private readonly min: number,
+    private readonly write: (line: string) => void,
+    private readonly base: readonly Fields[],
+  ) {}
+
+  debug(msg: string, fields?: Fields): void {
+    this.emit("debug", msg, fields);
+  }
+  info(msg: string, fields?: Fields): void {
+    this.emit("info", msg, fields);
+  }
+  warn(msg: string, fields?: Fields): void {
+    this.emit("warn", msg, fields);
+  }
+  error(msg: string, fields?: Fields): void {
+    this.emit("error", msg, fields);
+  }
+
+  child(fields: Fields): Logger {
+    return new JsonLogger(this.min, this.write, [...this.base, fields]);
+  }
+
+  private emit(level: Level, msg: string, fields?: Fields): void {
+    if (order[level] < this.min) return;
+    const merged: Fields = Object.assign({}, ...this.base, fields);
+    this.write(JSON.stringify(Object.assign({ t: new Date().toISOString(), level, msg }, clean(merged))));
+  }
 }
 
 const drop = () => {};

@@ -68,7 +68,7 @@ export async function claimDueDispatches(db: DbOrTx, now: Date, limit: number): 
     )
     .groupBy(progressNotes.dispatchId);
   const lastNote = new Map(notes.map((n) => [n.dispatchId, n.at]));
-  return rows.map((r) => ({ ...r, lastProgressAt: lastNote.get(r.dispatch.id) ?? null }));
+  return rows.map((r) => Object.assign({}, r, { lastProgressAt: lastNote.get(r.dispatch.id) ?? null }));
 }
 
 /** The timing rules for a street's whistles of a type: the street's own row, else the district's, else defaults. */

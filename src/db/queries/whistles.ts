@@ -140,7 +140,7 @@ export async function addTimeline(
 ): Promise<void> {
   await addTimelineEntries(
     db,
-    entries.map((e) => ({ ...e, whistleId, at })),
+    entries.map((e) => ({ whistleId, at, ...e })),
   );
 }
 
