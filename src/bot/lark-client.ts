@@ -149,7 +149,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
   }
 
   const api = (extra: Record<string, unknown>): LarkApi => ({
-    withLogFields: (more) => api({ ...extra, ...more }),
+    withLogFields: (more) => api(Object.assign({}, extra, more)),
 
     async botInfo() {
       const res = (await call("bot.info", extra, () =>
@@ -162,7 +162,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
     async send(p) {
       const res = await call<{ message_id?: string }>(
         "im.message.create",
-        { ...extra, target: p.receiveId },
+        Object.assign({}, extra, { target: p.receiveId }),
         () =>
           client.im.v1.message.create({
             params: { receive_id_type: p.receiveIdType },
@@ -175,7 +175,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
     async reply(p) {
       const res = await call<{ message_id?: string }>(
         "im.message.reply",
-        { ...extra, target: p.messageId },
+        Object.assign({}, extra, { target: p.messageId }),
         () =>
           client.im.v1.message.reply({
             path: { message_id: p.messageId },
@@ -186,7 +186,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
     },
 
     async patchCard(messageId, content) {
-      await call("im.message.patch", { ...extra, target: messageId }, () =>
+      await call("im.message.patch", Object.assign({}, extra, { target: messageId }), () =>
         client.im.v1.message.patch({ path: { message_id: messageId }, data: { content } }),
       );
     },
@@ -208,12 +208,15 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
         data: { user_id_list: openIds },
       };
       const op = `im.message.urgent_${channel}`;
-      const res = await call<{ invalid_user_id_list?: string[] }>(op, { ...extra, target: messageId }, () =>
-        channel === "app"
-          ? client.im.v1.message.urgentApp(payload)
-          : channel === "sms"
-            ? client.im.v1.message.urgentSms(payload)
-            : client.im.v1.message.urgentPhone(payload),
+      const res = await call<{ invalid_user_id_list?: string[] }>(
+        op,
+        Object.assign({}, extra, { target: messageId }),
+        () =>
+          channel === "app"
+            ? client.im.v1.message.urgentApp(payload)
+            : channel === "sms"
+              ? client.im.v1.message.urgentSms(payload)
+              : client.im.v1.message.urgentPhone(payload),
       );
       return { invalidOpenIds: res.data?.invalid_user_id_list ?? [] };
     },
@@ -226,7 +229,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
           items?: { member_id?: string; name?: string }[];
           page_token?: string;
           has_more?: boolean;
-        }>("im.chat.members", { ...extra, target: chatId, page }, () =>
+        }>("im.chat.members", Object.assign({}, extra, { target: chatId, page }), () =>
           client.im.v1.chatMembers.get({
             path: { chat_id: chatId },
             params: { member_id_type: "open_id", page_size: 100, page_token: pageToken },
@@ -244,7 +247,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkApi {
     async uploadFile(p) {
       const res = await call<{ file_key?: string }>(
         "im.file.create",
-        { ...extra, file: p.fileName },
+        Object.assign({}, extra, { file: p.fileName }),
         async () => {
           // This SDK method returns `data` itself, not the envelope.
           const data = (await client.im.v1.file.create({

@@ -178,7 +178,7 @@ export class OutboxWorker {
       }
       if (!(await fn(db, g.arg))) {
         await markOutboxFinal(db, row.id, "dropped", `guard ${g.name} no longer holds`);
-        log.info("outbox dropped", { ...fields, guard: g.name });
+        log.info("outbox dropped", Object.assign({}, fields, { guard: g.name }));
         return "dropped";
       }
     }
@@ -263,13 +263,13 @@ export class OutboxWorker {
         case "buzz": {
           const r = await lark.buzz(messageId as string, m.channel, m.openIds);
           if (r.invalidOpenIds.length > 0)
-            log.warn("buzz skipped some people", { ...fields, invalid: r.invalidOpenIds });
+            log.warn("buzz skipped some people", Object.assign({}, fields, { invalid: r.invalidOpenIds }));
           break;
         }
       }
       const hook = stored.recordAs && resultId ? this.o.hooks?.[stored.recordAs.name] : undefined;
       if (stored.recordAs && resultId && !hook)
-        log.error("no hook for recordAs", { ...fields, hook: stored.recordAs.name });
+        log.error("no hook for recordAs", Object.assign({}, fields, { hook: stored.recordAs.name }));
       await db.transaction(async (tx) => {
         await markOutboxSent(tx, row.id, this.now(), resultId);
         if (hook && stored.recordAs && resultId) await hook(tx, stored.recordAs.id, resultId);
@@ -291,7 +291,7 @@ export class OutboxWorker {
             ? `still failing after ${Math.round(this.uuidWindowMs / 60_000)} min: ${verdict.reason}`
             : `gave up after ${row.attempts} attempts: ${verdict.reason}`;
       await markOutboxFinal(db, row.id, "failed", reason);
-      log.error("outbox delivery failed for good", { ...fields, target: row.target, reason });
+      log.error("outbox delivery failed for good", Object.assign({}, fields, { target: row.target, reason }));
       if (!stored.notice) await this.tellAdmins(row, reason);
       return "failed";
     }

@@ -128,7 +128,9 @@ export class DispatchDesk implements BatchUnit {
   patch(dispatchId: number, set: DispatchPatch): void {
     const row = this.dispatches.get(dispatchId);
     if (row) Object.assign(row, set);
-    this.patches.set(dispatchId, { ...this.patches.get(dispatchId), ...set });
+    const pending = this.patches.get(dispatchId);
+    if (pending) Object.assign(pending, set);
+    else this.patches.set(dispatchId, Object.assign({}, set));
   }
 
   /** The batch's answers will re-render this whistle's summary card (see `lockSummaries`). */
