@@ -114,11 +114,11 @@ export function fetchHttpInstance(options: FetchInstanceOptions): HttpInstance {
   const withBody =
     (method: string) =>
     <R>(url: string, data?: unknown, opts?: HttpRequestOptions<unknown>) =>
-      request<R>({ ...opts, url, method, data });
+      request<R>(Object.assign({}, opts, { url, method, data }));
   const withoutBody =
     (method: string) =>
     <R>(url: string, opts?: HttpRequestOptions<unknown>) =>
-      request<R>({ ...opts, url, method });
+      request<R>(Object.assign({}, opts, { url, method }));
 
   return {
     request,

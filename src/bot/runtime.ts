@@ -65,8 +65,8 @@ export class LarkRuntime {
       lark: o.lark,
       log: o.log.child({ part: "outbox" }),
       now: this.now,
-      hooks: { ...cardHooks, ...o.hooks },
-      guards: { ...deliveryGuards, ...o.guards },
+      hooks: Object.assign({}, cardHooks, o.hooks),
+      guards: Object.assign({}, deliveryGuards, o.guards),
       leaseMs: o.leaseMs,
       limits: o.outboxLimits,
     });
@@ -119,7 +119,7 @@ export class LarkRuntime {
     await this.inbound.kick();
     const deadlines = await sweepDeadlines(now, opts);
     const ratingReminders = await sweepRatingReminders(now, opts);
-    const digest = await sweepDigest(now, { ...opts, digestAt: this.o.digestAt ?? "08:30" });
+    const digest = await sweepDigest(now, Object.assign({}, opts, { digestAt: this.o.digestAt ?? "08:30" }));
     // Deliver, and wait for a background delivery that may have claimed some of the rows.
     await this.worker.idle();
     const outbox = await this.worker.drain();

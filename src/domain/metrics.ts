@@ -261,7 +261,7 @@ export function rank(
   rows.forEach((r, i) => {
     const prev = ranked[i - 1];
     const tied = prev !== undefined && compare(prev, r) === 0;
-    ranked.push({ ...r, rank: tied ? prev.rank : i + 1 });
+    ranked.push(Object.assign({}, r, { rank: tied ? prev.rank : i + 1 }));
   });
   unranked.sort((a, b) => b.metrics.summoned - a.metrics.summoned || a.id - b.id);
   return { ranked, unranked };
@@ -284,7 +284,11 @@ export function topByVolume(
   const out: { id: number; metrics: Metrics; rank: number }[] = [];
   rows.forEach((r, i) => {
     const prev = out[i - 1];
-    out.push({ ...r, rank: prev && prev.metrics.summoned === r.metrics.summoned ? prev.rank : i + 1 });
+    out.push(
+      Object.assign({}, r, {
+        rank: prev && prev.metrics.summoned === r.metrics.summoned ? prev.rank : i + 1,
+      }),
+    );
   });
   return out;
 }

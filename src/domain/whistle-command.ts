@@ -239,7 +239,7 @@ function findPlace(text: string, mentioned: readonly string[]): Found | null {
       : null;
   const at = findAtPlace(text, mentioned);
   const first = labelled && at ? (labelled.index <= at.index ? labelled : at) : (labelled ?? at);
-  return first ? { ...first, value: tidyPlace(first.value) } : null;
+  return first ? Object.assign({}, first, { value: tidyPlace(first.value) }) : null;
 }
 
 // --- the matter ----------------------------------------------------------------------------------

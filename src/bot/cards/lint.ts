@@ -219,7 +219,7 @@ class Linter {
       if (depth === CARD_MAX_CONTAINER_DEPTH + 1) {
         this.report(path, `containers nest ${depth} deep; at most ${CARD_MAX_CONTAINER_DEPTH} are allowed`);
       }
-      inner = { ...inner, depth };
+      inner = Object.assign({}, inner, { depth });
     }
 
     for (const [key, value] of Object.entries(el)) {
@@ -329,7 +329,7 @@ class Linter {
     }
     const name = typeof el.name === "string" ? el.name : "";
     if (name.trim() === "") this.report(path, "form has no name");
-    return { ...scope, form: { name, hasSubmit: false } };
+    return Object.assign({}, scope, { form: { name, hasSubmit: false } });
   }
 
   private chart(el: Json, path: string): void {

@@ -71,10 +71,7 @@ async function status(ctx: CommandContext) {
           list.sort(overdueFirst(ctx.now)),
           ctx.now,
           ctx.tz,
-          {
-            ...empty,
-            departmentId: here.unit.id,
-          },
+          Object.assign({}, empty, { departmentId: here.unit.id }),
         ),
       );
       return;

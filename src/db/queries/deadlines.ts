@@ -87,7 +87,7 @@ export async function deadlinePolicy(
       ),
     );
   const own = rows.find((r) => r.streetId === streetId) ?? rows.find((r) => r.streetId === null);
-  if (!own) return { ...DEFAULT_POLICY, reportLimitMinutes: DEFAULT_LIMIT_MINUTES };
+  if (!own) return Object.assign({}, DEFAULT_POLICY, { reportLimitMinutes: DEFAULT_LIMIT_MINUTES });
   return {
     reportLimitMinutes: own.reportLimitMinutes,
     remindBeforeMinutes: own.remindBeforeMinutes,

@@ -43,7 +43,7 @@ export async function dispatchFacts(
         "departmentId" in scope ? eq(dispatches.departmentId, scope.departmentId) : undefined,
       ),
     );
-  return rows.map((r) => ({ ...r, veto: r.veto ?? false }));
+  return rows.map((r) => Object.assign({}, r, { veto: r.veto ?? false }));
 }
 
 /** Whistles (not cancelled) in [from, to): when and of what type, for the daily chart. */
