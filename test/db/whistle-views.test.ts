@@ -1,6 +1,7 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { whistleViews } from "../../src/db/queries/whistles";
+import { executeRows } from "../../src/db/database";
+import { epochMs, whistleViews } from "../../src/db/queries/whistles";
 import { dispatches, progressNotes, reportIns, whistles } from "../../src/db/schema";
 import { VIEW_NOTES, VIEW_REPORTERS } from "../../src/domain/whistle";
 import { resetDatabase, type TestDatabase, testDatabase } from "../support/db";
@@ -122,5 +123,21 @@ describe(`whistle views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"
     expect(wide?.dispatches[0]?.reporterCount).toBe(30);
     const [none] = await whistleViews(t.db, [w1.id], { reportersOf: [] });
     expect(none?.dispatches[0]?.reporters).toEqual([]);
+  });
+});
+
+describe(`epoch milliseconds in views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"})`, () => {
+  it("truncate exactly like the drivers, for whole milliseconds and for microseconds, 1970 to 2100", async () => {
+    const rows = await executeRows<{ checked: number | string; wrong: number | string }>(
+      t.db,
+      sql`select count(*) as checked,
+            count(*) filter (where ${epochMs(sql`v`)} <> floor(extract(epoch from v) * 1000)::float8) as wrong
+          from (select timestamptz 'epoch' + (us::text || ' microseconds')::interval as v
+                from (select i * 41231597000 as us from generate_series(0::bigint, 100000) i
+                      union all
+                      select i * 41231597123 + i % 1000 from generate_series(0::bigint, 100000) i) n) x`,
+    );
+    expect(Number(rows[0]?.checked)).toBe(200002);
+    expect(Number(rows[0]?.wrong)).toBe(0);
   });
 });

@@ -275,8 +275,14 @@ function listed(rows: ListedRow[]): Map<number, { rows: ListedRow[]; count: numb
  * A timestamp as epoch milliseconds (a float8): what `new Date()` takes fastest, where parsing
  * Postgres's timestamp text costs ~0.5 µs each — thousands per batch of views. Truncated to the
  * millisecond, as the drivers' own parsing does.
+ *
+ * `date_part` computes in float8 (0.5 µs a value); `extract` in numeric (1.3 µs). A float8 epoch
+ * is within 2.4e-4 ms of the exact value until the 22nd century, and a timestamp's fraction of a
+ * millisecond is a whole number of µs (≤ 0.999 ms): adding 0.0005 ms before `floor` gives the exact
+ * truncation, where plain `floor` is off by one for ~0.5 % of whole milliseconds.
  */
-const ms = (column: SQL) => sql`floor(extract(epoch from ${column}) * 1000)::float8`;
+export const epochMs = (column: SQL) => sql`floor(date_part('epoch', ${column}) * 1000 + 0.0005)`;
+const ms = epochMs;
 
 interface ViewRow {
   id: number;
