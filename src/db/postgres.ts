@@ -65,7 +65,7 @@ export function preparing<T extends Sql>(
     get(target, prop, receiver) {
       if (prop === "unsafe") {
         return (query: string, args?: unknown[], options?: Record<string, unknown>) =>
-          // Object.assign, not `{ ...options, prepare }` (slow in V8 on Node 20: see src/bot/events.ts).
+          // Object.assign, not `{ ...options, prepare }` (lint/no-spread-then-properties.grit).
           target.unsafe(query, args as never, Object.assign({}, options, { prepare: prepare(query) }));
       }
       if (prop === "begin" || prop === "savepoint") {

@@ -193,15 +193,15 @@ export async function whistleViews(
     executeRows<ViewRow>(
       db,
       sql`select w.id, w.code, w.type, w.matter, w.place, w.street_id, s.name as street_name,
-        w.street_chat_id, w.whistler_open_id, w.status, w.limit_minutes, ${ms(sql`w.created_at`)} as created_at,
-        ${ms(sql`w.deadline_at`)} as deadline_at, ${ms(sql`w.resolved_at`)} as resolved_at, w.resolved_by,
-        w.resolution, ${ms(sql`w.cancelled_at`)} as cancelled_at, w.cancelled_by, w.cancel_reason,
+        w.street_chat_id, w.whistler_open_id, w.status, w.limit_minutes, ${epochMs(sql`w.created_at`)} as created_at,
+        ${epochMs(sql`w.deadline_at`)} as deadline_at, ${epochMs(sql`w.resolved_at`)} as resolved_at, w.resolved_by,
+        w.resolution, ${epochMs(sql`w.cancelled_at`)} as cancelled_at, w.cancelled_by, w.cancel_reason,
         w.summary_message_id,
         coalesce((
           select json_agg(json_build_array(
-            d.id, d.department_id, u.name, d.chat_id, d.card_message_id, d.state, ${ms(sql`d.deadline_at`)},
-            ${ms(sql`d.reported_at`)}, d.reported_by, d.late_minutes, ${ms(sql`d.on_site_at`)}, d.on_site_by,
-            ${ms(sql`d.overdue_at`)},
+            d.id, d.department_id, u.name, d.chat_id, d.card_message_id, d.state, ${epochMs(sql`d.deadline_at`)},
+            ${epochMs(sql`d.reported_at`)}, d.reported_by, d.late_minutes, ${epochMs(sql`d.on_site_at`)}, d.on_site_by,
+            ${epochMs(sql`d.overdue_at`)},
             d.escalation_count) order by d.id)
           from dispatches d join units u on u.id = d.department_id
           where d.whistle_id = w.id), '[]') as dispatches
@@ -211,7 +211,7 @@ export async function whistleViews(
     reportersOf
       ? executeRows<ListedRow>(
           db,
-          sql`select d.id as dispatch_id, r.open_id, null as note, ${ms(sql`r.at`)} as at, c.n
+          sql`select d.id as dispatch_id, r.open_id, null as note, ${epochMs(sql`r.at`)} as at, c.n
           from (select d.id from dispatches d where d.id = ${reportersOf}) d
           cross join lateral (select count(*) as n from report_ins r where r.dispatch_id = d.id) c
           cross join lateral (select r.open_id, r.at, r.id from report_ins r where r.dispatch_id = d.id
@@ -221,7 +221,7 @@ export async function whistleViews(
       : Promise.resolve([]),
     executeRows<ListedRow>(
       db,
-      sql`select dispatch_id, open_id, note, ${ms(sql`at`)} as at, n from (
+      sql`select dispatch_id, open_id, note, ${epochMs(sql`at`)} as at, n from (
         select p.dispatch_id, p.open_id, p.note, p.at, p.id,
           row_number() over (partition by p.dispatch_id order by p.at desc, p.id desc) as k,
           count(*) over (partition by p.dispatch_id) as n
@@ -282,7 +282,6 @@ function listed(rows: ListedRow[]): Map<number, { rows: ListedRow[]; count: numb
  * truncation, where plain `floor` is off by one for ~0.5 % of whole milliseconds.
  */
 export const epochMs = (column: SQL) => sql`floor(date_part('epoch', ${column}) * 1000 + 0.0005)`;
-const ms = epochMs;
 
 interface ViewRow {
   id: number;
@@ -326,7 +325,7 @@ type DispatchTuple = [
   escalationCount: number,
 ];
 
-/** A timestamp from its epoch milliseconds (see `ms`). */
+/** A timestamp from its epoch milliseconds (see `epochMs`). */
 const date = (v: number): Date => new Date(v);
 const dateOrNull = (v: number | null): Date | null => (v === null ? null : new Date(v));
 
