@@ -17,4 +17,28 @@ describe("log lines", () => {
     );
     expect(JSON.parse(lines[1] as string).error).toBe("no cause");
   });
+
+  it("children add their fields (a nearer child wins), leave the parent alone, and keep the level", () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", write: (l) => lines.push(l), base: { part: "bot" } });
+    const child = log.child({ event_id: "e1", part: "pipeline" });
+    const grandchild = child.child({ event_id: "e2", handler: "report_in" });
+    grandchild.info("tap", { took_ms: 3 });
+    child.debug("dropped below the level");
+    log.warn("plain", { token: "secret-never-logged" });
+    expect(lines).toHaveLength(2);
+    const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first).toMatchObject({
+      level: "info",
+      msg: "tap",
+      part: "pipeline",
+      event_id: "e2",
+      handler: "report_in",
+      took_ms: 3,
+    });
+    expect(Object.keys(first ?? {}).slice(0, 3)).toEqual(["t", "level", "msg"]);
+    expect(second).toMatchObject({ level: "warn", msg: "plain", part: "bot" });
+    expect(second).not.toHaveProperty("event_id");
+    expect(second).not.toHaveProperty("token");
+  });
 });
