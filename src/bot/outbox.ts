@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { anyOf, type DbOrTx } from "../db/database";
+import { anyOf, columnName, type DbOrTx } from "../db/database";
 import { outbox } from "../db/schema";
 import type { BuzzChannel, MsgType, ReceiveIdType } from "./lark-client";
 
@@ -118,7 +118,6 @@ export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<voi
     if (r.coalesceKey) lastOfKey.set(r.coalesceKey, i);
   });
   const kept = rows.filter((r, i) => !r.coalesceKey || lastOfKey.get(r.coalesceKey) === i);
-  const col = (c: { name: string }) => sql.identifier(c.name);
   const at = (d: Date | undefined) => (d ?? new Date()).toISOString();
   // The rows as ONE jsonb parameter: each payload (a card's JSON among them) travels as JSON
   // once, not escaped again inside a text array.
@@ -138,12 +137,12 @@ export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<voi
   // The update and the insert see the same snapshot: the update never supersedes the new rows.
   await db.execute(
     sql`with superseded as (
-        update ${outbox} set ${col(outbox.status)} = 'superseded'
+        update ${outbox} set ${columnName(outbox.status)} = 'superseded'
         where ${anyOf(outbox.coalesceKey, [...lastOfKey.keys()])} and ${outbox.status} = 'pending'
       )
-      insert into ${outbox} (${col(outbox.kind)}, ${col(outbox.target)}, ${col(outbox.payload)},
-        ${col(outbox.idempotencyKey)}, ${col(outbox.coalesceKey)}, ${col(outbox.guard)},
-        ${col(outbox.whistleId)}, ${col(outbox.nextAttemptAt)}, ${col(outbox.createdAt)})
+      insert into ${outbox} (${columnName(outbox.kind)}, ${columnName(outbox.target)}, ${columnName(outbox.payload)},
+        ${columnName(outbox.idempotencyKey)}, ${columnName(outbox.coalesceKey)}, ${columnName(outbox.guard)},
+        ${columnName(outbox.whistleId)}, ${columnName(outbox.nextAttemptAt)}, ${columnName(outbox.createdAt)})
       select (r.v->>'k')::outbox_kind, r.v->>'t', (r.v->'p')::jsonb, r.v->>'i', r.v->>'c', (r.v->'g')::jsonb,
         (r.v->>'w')::int, (r.v->>'n')::timestamptz, (r.v->>'a')::timestamptz
       from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)

@@ -37,3 +37,8 @@ export async function executeRows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
 export function anyOf(column: PgColumn, values: readonly (number | string)[]): SQL {
   return sql`${column} = any(${sql.param(values)}::${sql.raw(column.getSQLType())}[])`;
 }
+
+/** A column's bare name (no table prefix), for the column list of an `insert … select` written as SQL. */
+export function columnName(column: { name: string }): SQL {
+  return sql`${sql.identifier(column.name)}`;
+}

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { type DbOrTx, executeRows } from "../database";
+import { columnName, type DbOrTx, executeRows } from "../database";
 import { inboundEvents } from "../schema";
 
 /**
@@ -25,22 +25,21 @@ export interface InboundInsert {
  */
 export async function recordInbound(db: DbOrTx, rows: InboundInsert[], now: Date): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const col = (c: { name: string }) => sql.identifier(c.name);
   const at = sql`${now.toISOString()}::timestamptz`;
   const json = JSON.stringify(
     rows.map((r) => ({ e: r.eventId, m: r.messageId, t: r.eventType, p: r.payload, s: r.status })),
   );
   const fresh = await executeRows<{ event_id: string }>(
     db,
-    sql`insert into ${inboundEvents} (${col(inboundEvents.eventId)}, ${col(inboundEvents.messageId)},
-        ${col(inboundEvents.eventType)}, ${col(inboundEvents.payload)}, ${col(inboundEvents.status)},
-        ${col(inboundEvents.attempts)}, ${col(inboundEvents.receivedAt)}, ${col(inboundEvents.processedAt)})
+    sql`insert into ${inboundEvents} (${columnName(inboundEvents.eventId)}, ${columnName(inboundEvents.messageId)},
+        ${columnName(inboundEvents.eventType)}, ${columnName(inboundEvents.payload)}, ${columnName(inboundEvents.status)},
+        ${columnName(inboundEvents.attempts)}, ${columnName(inboundEvents.receivedAt)}, ${columnName(inboundEvents.processedAt)})
       select r.v->>'e', r.v->>'m', r.v->>'t', (r.v->'p')::jsonb, (r.v->>'s')::inbound_status,
         case when r.v->>'s' = 'done' then 1 else 0 end, ${at}, case when r.v->>'s' = 'done' then ${at} end
       from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)
       order by r.n
       on conflict do nothing
-      returning ${col(inboundEvents.eventId)}`,
+      returning ${columnName(inboundEvents.eventId)}`,
   );
   return new Set(fresh.map((f) => f.event_id));
 }

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { localDay } from "../../domain/time";
 import type { DispatchView, TimelineEntry, WhistleType, WhistleView } from "../../domain/whistle";
 import { VIEW_NOTES, VIEW_REPORTERS, whistleCode } from "../../domain/whistle";
-import { anyOf, type DbOrTx, executeRows } from "../database";
+import { anyOf, columnName, type DbOrTx, executeRows } from "../database";
 import {
   chatBindings,
   dispatches,
@@ -111,7 +111,6 @@ export interface TimelineInsert {
  */
 export async function addTimelineEntries(db: DbOrTx, entries: TimelineInsert[]): Promise<void> {
   if (entries.length === 0) return;
-  const col = (c: { name: string }) => sql.identifier(c.name);
   const json = JSON.stringify(
     entries.map((e) => ({
       w: e.whistleId,
@@ -124,8 +123,8 @@ export async function addTimelineEntries(db: DbOrTx, entries: TimelineInsert[]):
   );
   // The rows as one jsonb parameter (constant statement text); inserted in the order given.
   await db.execute(
-    sql`insert into ${timeline} (${col(timeline.whistleId)}, ${col(timeline.at)}, ${col(timeline.kind)},
-        ${col(timeline.actorOpenId)}, ${col(timeline.departmentId)}, ${col(timeline.data)})
+    sql`insert into ${timeline} (${columnName(timeline.whistleId)}, ${columnName(timeline.at)}, ${columnName(timeline.kind)},
+        ${columnName(timeline.actorOpenId)}, ${columnName(timeline.departmentId)}, ${columnName(timeline.data)})
       select (r.v->>'w')::int, (r.v->>'a')::timestamptz, r.v->>'k', r.v->>'o', (r.v->>'d')::int, (r.v->'x')::jsonb
       from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)
       order by r.n`,
@@ -442,14 +441,13 @@ export async function addReportIns(
   rows: { dispatchId: number; openId: string; at: Date }[],
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const col = (c: { name: string }) => sql.identifier(c.name);
   const inserted = await executeRows<{ id: number }>(
     db,
-    sql`insert into ${reportIns} (${col(reportIns.dispatchId)}, ${col(reportIns.openId)}, ${col(reportIns.at)})
+    sql`insert into ${reportIns} (${columnName(reportIns.dispatchId)}, ${columnName(reportIns.openId)}, ${columnName(reportIns.at)})
       select d, o, a::timestamptz from unnest(${sql.param(rows.map((r) => r.dispatchId))}::int[],
         ${sql.param(rows.map((r) => r.openId))}::text[], ${sql.param(rows.map((r) => r.at.toISOString()))}::text[]) as u(d, o, a)
       on conflict do nothing
-      returning ${col(reportIns.id)}`,
+      returning ${columnName(reportIns.id)}`,
   );
   return inserted.length;
 }
@@ -523,7 +521,7 @@ export async function patchDispatches(db: DbOrTx, patches: Map<number, DispatchP
       const keys = shape.split(",") as (keyof DispatchPatch)[];
       const cols = keys.map((k) => dispatches[k]);
       const sets = cols.map(
-        (c, i) => sql`${sql.identifier(c.name)} = ${sql.raw(`u.c${i}`)}::${sql.raw(c.getSQLType())}`,
+        (c, i) => sql`${columnName(c)} = ${sql.raw(`u.c${i}`)}::${sql.raw(c.getSQLType())}`,
       );
       const arrays = keys.map((k) => sql`${sql.param(rows.map(([, set]) => asText(set[k])))}::text[]`);
       const names = sql.raw(["id", ...keys.map((_, i) => `c${i}`)].join(", "));
