@@ -76,6 +76,8 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** A rate-limit wait longer than this puts the row back instead of holding its lease. */
 const MAX_INLINE_WAIT_MS = 4000;
+/** Extra waits after a rate-limit sleep, when earlier calls ended late (one is almost always enough). */
+const EXTRA_WAIT_ROUNDS = 4;
 
 export class OutboxWorker {
   private readonly now: () => Date;
@@ -203,69 +205,28 @@ export class OutboxWorker {
       messageId = resolved.messageId;
     }
 
-    const wait = this.reserveSlots(m, messageId ?? row.target);
+    const slots = this.reserveSlots(m, messageId ?? row.target);
+    let wait = slots.wait;
     if (wait > MAX_INLINE_WAIT_MS) {
       await deferOutbox(db, row.id, new Date(this.now().getTime() + wait), "rate limit");
       return "deferred";
     }
-    if (wait > 0) await this.sleep(wait);
+    // Wait for the slots, then until the calls before really left room (a few rounds at most).
+    for (let round = 0; round < EXTRA_WAIT_ROUNDS && wait > 0; round++) {
+      await this.sleep(wait);
+      wait = slots.stillToWait();
+    }
 
     try {
       let resultId: string | null = null;
       const lark =
         this.o.lark.withLogFields?.({ outbox: row.id, whistle_id: row.whistleId ?? undefined }) ??
         this.o.lark;
-      switch (m.kind) {
-        case "send":
-          resultId = (
-            await lark.send({
-              receiveIdType: m.receiveIdType,
-              receiveId: m.receiveId,
-              msgType: m.msgType,
-              content: m.content,
-              uuid: row.idempotencyKey ?? undefined,
-            })
-          ).messageId;
-          break;
-        case "reply":
-          resultId = (
-            await lark.reply({
-              messageId: messageId as string,
-              msgType: m.msgType,
-              content: m.content,
-              uuid: row.idempotencyKey ?? undefined,
-              replyInThread: m.replyInThread,
-            })
-          ).messageId;
-          break;
-        case "patch_card":
-          await lark.patchCard(messageId as string, m.content);
-          break;
-        case "card_update":
-          await lark.cardUpdate(m.token, m.card);
-          break;
-        case "upload": {
-          const { fileKey } = await lark.uploadFile({
-            fileName: m.fileName,
-            fileType: m.fileType,
-            bytes: Uint8Array.from(atob(m.base64), (c) => c.charCodeAt(0)),
-          });
-          resultId = (
-            await lark.reply({
-              messageId: messageId as string,
-              msgType: "file",
-              content: JSON.stringify({ file_key: fileKey }),
-              uuid: row.idempotencyKey ?? undefined,
-            })
-          ).messageId;
-          break;
-        }
-        case "buzz": {
-          const r = await lark.buzz(messageId as string, m.channel, m.openIds);
-          if (r.invalidOpenIds.length > 0)
-            log.warn("buzz skipped some people", Object.assign({}, fields, { invalid: r.invalidOpenIds }));
-          break;
-        }
+      try {
+        resultId = await this.call(lark, m, messageId, row.idempotencyKey, log, fields);
+      } finally {
+        // From now on the call counts from when it ended (Lark saw it no later than that).
+        slots.finished();
       }
       const hook = stored.recordAs && resultId ? this.o.hooks?.[stored.recordAs.name] : undefined;
       if (stored.recordAs && resultId && !hook)
@@ -297,19 +258,96 @@ export class OutboxWorker {
     }
   }
 
-  /** Book rate-limit slots: the app, plus the chat a message lands in or the card being updated. */
-  private reserveSlots(m: OutboxPayload, messageId: string): number {
-    const app = this.app.reserve("app");
+  /** The Lark call an outbox row stands for; the id of the message it created, if any. */
+  private async call(
+    lark: LarkApi,
+    m: OutboxPayload,
+    messageId: string | undefined,
+    uuid: string | null,
+    log: Logger,
+    fields: Record<string, unknown>,
+  ): Promise<string | null> {
+    switch (m.kind) {
+      case "send":
+        return (
+          await lark.send({
+            receiveIdType: m.receiveIdType,
+            receiveId: m.receiveId,
+            msgType: m.msgType,
+            content: m.content,
+            uuid: uuid ?? undefined,
+          })
+        ).messageId;
+      case "reply":
+        return (
+          await lark.reply({
+            messageId: messageId as string,
+            msgType: m.msgType,
+            content: m.content,
+            uuid: uuid ?? undefined,
+            replyInThread: m.replyInThread,
+          })
+        ).messageId;
+      case "patch_card":
+        await lark.patchCard(messageId as string, m.content);
+        break;
+      case "card_update":
+        await lark.cardUpdate(m.token, m.card);
+        break;
+      case "upload": {
+        const { fileKey } = await lark.uploadFile({
+          fileName: m.fileName,
+          fileType: m.fileType,
+          bytes: Uint8Array.from(atob(m.base64), (c) => c.charCodeAt(0)),
+        });
+        return (
+          await lark.reply({
+            messageId: messageId as string,
+            msgType: "file",
+            content: JSON.stringify({ file_key: fileKey }),
+            uuid: uuid ?? undefined,
+          })
+        ).messageId;
+      }
+      case "buzz": {
+        const r = await lark.buzz(messageId as string, m.channel, m.openIds);
+        if (r.invalidOpenIds.length > 0)
+          log.warn("buzz skipped some people", Object.assign({}, fields, { invalid: r.invalidOpenIds }));
+        break;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Book rate-limit slots: the app, plus the chat a message lands in or the card being updated.
+   * `stillToWait` (when the wait is over) says how much longer to wait, if any; `finished` (when the
+   * call has ended) makes the bookings count from then.
+   */
+  private reserveSlots(
+    m: OutboxPayload,
+    messageId: string,
+  ): { wait: number; stillToWait: () => number; finished: () => void } {
     const chat =
       m.kind === "send" && m.receiveIdType === "chat_id"
         ? m.receiveId
         : m.kind === "reply" || m.kind === "upload"
           ? m.chatId
           : undefined;
-    const target = chat
-      ? this.perChat.reserve(chat)
-      : this.perMessage.reserve(m.kind === "send" ? m.receiveId : messageId);
-    return Math.max(app, target);
+    const [limiter, key] = chat
+      ? [this.perChat, chat]
+      : [this.perMessage, m.kind === "send" ? m.receiveId : messageId];
+    const app = this.app.book("app");
+    const target = limiter.book(key);
+    return {
+      wait: Math.max(app.wait, target.wait),
+      stillToWait: () =>
+        Math.max(this.app.stillToWait("app", app.slot), limiter.stillToWait(key, target.slot)),
+      finished: () => {
+        this.app.finished("app", app.slot);
+        limiter.finished(key, target.slot);
+      },
+    };
   }
 
   private async resolveRef(

@@ -14,6 +14,11 @@ export class RateLimiter {
 
   /** Book a slot on `key`; returns how many milliseconds to wait before using it. */
   reserve(key: string): number {
+    return this.book(key).wait;
+  }
+
+  /** Book a slot on `key`: when it is (for `settle`) and how long to wait for it. */
+  book(key: string): { slot: number; wait: number } {
     const now = this.now();
     const times = (this.booked.get(key) ?? []).filter((t) => t > now - this.windowMs);
     // The slot opens when the call `limit` places back leaves the window.
@@ -22,7 +27,32 @@ export class RateLimiter {
     times.push(slot);
     this.booked.set(key, times);
     if (this.booked.size > 10_000) this.prune(now);
-    return slot - now;
+    return { slot, wait: slot - now };
+  }
+
+  /**
+   * The call booked at `slot` is due (its wait is over): how much longer it must wait because the
+   * other calls in the window — at the times they really ended (see `finished`) — leave no room.
+   * A call counts from its booking until it ends, then from when it ended: Lark saw it no later
+   * than that, however long the token fetch, the network or a busy event loop delayed it.
+   */
+  stillToWait(key: string, slot: number): number {
+    const now = this.now();
+    const times = this.booked.get(key);
+    const own = times?.indexOf(slot) ?? -1;
+    if (!times || own < 0) return 0;
+    const others = times.filter((t, i) => i !== own && t > now - this.windowMs && t <= now);
+    const blocker = others.length >= this.limit ? others[others.length - this.limit] : undefined;
+    return blocker === undefined ? 0 : blocker + this.windowMs - now;
+  }
+
+  /** The call booked at `slot` has ended (answered or not): it now counts from this moment. */
+  finished(key: string, slot: number): void {
+    const times = this.booked.get(key);
+    const own = times?.indexOf(slot) ?? -1;
+    if (!times || own < 0) return;
+    times[own] = Math.max(slot, this.now());
+    times.sort((a, b) => a - b);
   }
 
   private prune(now: number) {

@@ -21,3 +21,36 @@ describe("RateLimiter", () => {
     expect(rl.reserve("a")).toBe(1000);
   });
 });
+
+describe("RateLimiter: calls count from when they ended", () => {
+  it("makes calls booked after slow ones wait until the window has room at Lark", () => {
+    let now = 0;
+    const rl = new RateLimiter(5, 1000, () => now);
+    const booked = Array.from({ length: 10 }, () => rl.book("chat"));
+    expect(booked.map((b) => b.wait)).toEqual([0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000]);
+    // The first five went out at once, but the first took until 80 (a token fetch, a busy loop).
+    now = 80;
+    rl.finished("chat", booked[0]?.slot as number);
+    for (const b of booked.slice(1, 5)) rl.finished("chat", b.slot);
+    // The next five are due at 1000: Lark may have seen the first five as late as 80.
+    now = 1000;
+    for (const b of booked.slice(5)) expect(rl.stillToWait("chat", b.slot)).toBe(80);
+    now = 1080;
+    for (const b of booked.slice(5)) expect(rl.stillToWait("chat", b.slot)).toBe(0);
+    // Later bookings are spaced from when those ended.
+    for (const b of booked.slice(5)) rl.finished("chat", b.slot);
+    expect(rl.reserve("chat")).toBe(1000);
+  });
+
+  it("changes nothing for calls that end at once", () => {
+    let now = 0;
+    const rl = new RateLimiter(2, 1000, () => now);
+    const booked = Array.from({ length: 4 }, () => rl.book("chat"));
+    expect(booked.map((b) => b.wait)).toEqual([0, 0, 1000, 1000]);
+    for (const b of booked.slice(0, 2)) rl.finished("chat", b.slot);
+    now = 1000;
+    expect(rl.stillToWait("chat", booked[2]?.slot as number)).toBe(0);
+    expect(rl.stillToWait("chat", booked[3]?.slot as number)).toBe(0);
+    expect(rl.reserve("chat")).toBe(1000);
+  });
+});
