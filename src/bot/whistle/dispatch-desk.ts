@@ -72,7 +72,12 @@ export class DispatchDesk implements BatchUnit {
       wanted.filter((x) => newDispatches.includes(x.d)).map((x) => x.w || whistleOf.get(x.d) || 0),
     );
     whistleIds.delete(0);
-    const unchecked = wanted.filter((x) => !this.tapped.has(key(x.d, x.who)));
+    // Each (dispatch, person) pair once, however often they tapped in this batch.
+    const unchecked = [
+      ...new Map(
+        wanted.filter((x) => !this.tapped.has(key(x.d, x.who))).map((x) => [key(x.d, x.who), x]),
+      ).values(),
+    ];
     const [ws, ds, chats, found] = await Promise.all([
       lockWhistlesShared(
         this.tx,
@@ -82,8 +87,7 @@ export class DispatchDesk implements BatchUnit {
       chatsOfDepartments(this.tx, newDispatches),
       reportersAmong(
         this.tx,
-        [...new Set(unchecked.map((x) => x.d))],
-        [...new Set(unchecked.map((x) => x.who))],
+        unchecked.map((x) => ({ dispatchId: x.d, openId: x.who })),
       ),
     ]);
     for (const w of ws) this.whistles.set(w.id, w);

@@ -422,17 +422,24 @@ export async function whistleIdsOfDispatches(db: DbOrTx, ids: number[]): Promise
   return new Map(rows.map((r) => [r.id, r.w]));
 }
 
-/** Who, among `openIds`, has already tapped 报到 on each of the dispatches. */
+/**
+ * Which of these (dispatch, person) pairs have already tapped 报到. One index probe per pair (the
+ * `limit` keeps the planner from turning it into a scan of every report-in): `dispatch = any(…)
+ * and open_id = any(…)` instead tried every combination of the two lists, or scanned the table.
+ */
 export async function reportersAmong(
   db: DbOrTx,
-  dispatchIds: number[],
-  openIds: string[],
+  pairs: { dispatchId: number; openId: string }[],
 ): Promise<{ dispatchId: number; openId: string }[]> {
-  if (dispatchIds.length === 0 || openIds.length === 0) return [];
-  return db
-    .select({ dispatchId: reportIns.dispatchId, openId: reportIns.openId })
-    .from(reportIns)
-    .where(and(anyOf(reportIns.dispatchId, dispatchIds), anyOf(reportIns.openId, openIds)));
+  if (pairs.length === 0) return [];
+  const rows = await executeRows<{ dispatch_id: number; open_id: string }>(
+    db,
+    sql`select u.d as dispatch_id, r.open_id
+      from unnest(${sql.param(pairs.map((p) => p.dispatchId))}::int[], ${sql.param(pairs.map((p) => p.openId))}::text[]) as u(d, o)
+      cross join lateral (select ri.open_id from ${reportIns} ri
+        where ri.dispatch_id = u.d and ri.open_id = u.o limit 1) r`,
+  );
+  return rows.map((r) => ({ dispatchId: Number(r.dispatch_id), openId: r.open_id }));
 }
 
 /** Record many taps in one statement (array parameters); returns how many were new. */
