@@ -1,5 +1,5 @@
 import type { Db, Tx } from "../db/database";
-import { recordInbound } from "../db/queries/inbound";
+import { type InboundInsert, recordInbound } from "../db/queries/inbound";
 import type { Logger } from "../log";
 import type { CardActionEvent, LarkEvent } from "./events";
 import type { MemberLookup } from "./membership";
@@ -124,7 +124,10 @@ export async function handleBatch(
   fresh?: Promise<(item: Runnable) => boolean>,
 ): Promise<{ answers: (CallbackAnswer | undefined)[]; wrote: number }> {
   const out = new OutboxWriter(tx, now);
-  const answers: (CallbackAnswer | undefined)[] = new Array(items.length);
+  // Arrays here are built by push, never `new Array(n)` or `map`: this runs once per batch, and
+  // arrays of other element kinds reaching the same lines made the JIT discard its compiled code.
+  const answers: (CallbackAnswer | undefined)[] = [];
+  for (let i = 0; i < items.length; i++) answers.push(undefined);
   const later: { index: number; answer: Deferred }[] = [];
   const memo = batchMemo();
   const base = (log: Logger): BaseContext => ({
@@ -139,7 +142,12 @@ export async function handleBatch(
   });
   // Handlers take row locks in the order whistle → dispatch; running the batch in that order too
   // keeps concurrent batches from waiting on each other in a circle (deadlock).
-  const order = items.map((p, i) => ({ p, i, key: lockKey(p.event) })).sort(byLockKey);
+  const order: { p: Runnable; i: number; key: [number, number] }[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const p = items[i] as Runnable;
+    order.push({ p, i, key: lockKey(p.event) });
+  }
+  order.sort(byLockKey);
   // Card actions that share a unit of work lock and load their rows together, in lock order.
   const prepares = new Map<BatchPrepare, CardActionEvent[]>();
   for (const { p } of order) {
@@ -165,11 +173,15 @@ export async function handleBatch(
   await memo.barrier();
   // Answers that render what the whole batch changed: after every handler ran, started together
   // so what they load can be loaded once for all of them.
-  await Promise.all(
-    later.map(async ({ index, answer }) => {
-      answers[index] = await answer.deferred();
-    }),
-  );
+  const rendered: Promise<void>[] = [];
+  for (const { index, answer } of later) {
+    rendered.push(
+      answer.deferred().then((a) => {
+        answers[index] = a;
+      }),
+    );
+  }
+  await Promise.all(rendered);
   const wrote = out.written;
   await out.flush();
   return { answers, wrote };
@@ -261,7 +273,8 @@ export class EventCommitter {
       return;
     }
     let accepted = 0;
-    for (const [i, p] of batch.entries()) {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Pending;
       const r = results[i] as PipelineResult;
       if (r.status === "accepted") accepted++;
       this.o.log.info("inbound event", {
@@ -279,29 +292,38 @@ export class EventCommitter {
 
   private async runBatch(tx: Tx, batch: Pending[]): Promise<{ results: PipelineResult[]; wrote: number }> {
     const now = this.o.now();
-    const results: PipelineResult[] = new Array(batch.length);
+    // Loops and push, not `map`/`filter`/`new Array(n)` (see handleBatch).
+    const results: (PipelineResult | undefined)[] = [];
     // The same event twice in one batch: the insert keeps one row; only the first copy counts.
     const seen = new Set<string>();
     const firsts: { p: Pending; i: number }[] = [];
-    for (const [i, p] of batch.entries()) {
-      if (seen.has(p.event.eventId)) results[i] = { status: "duplicate" };
-      else {
-        seen.add(p.event.eventId);
-        firsts.push({ p, i });
+    const rows: InboundInsert[] = [];
+    const handleNow: Runnable[] = [];
+    /** Where each of `handleNow` sits in the batch. */
+    const handleAt: number[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as Pending;
+      results.push(undefined);
+      if (seen.has(p.event.eventId)) {
+        results[i] = { status: "duplicate" };
+        continue;
       }
-    }
-    const recorded = recordInbound(
-      tx,
-      firsts.map(({ p }) => ({
+      seen.add(p.event.eventId);
+      firsts.push({ p, i });
+      const beforeAck = handledBeforeAck(p.event);
+      rows.push({
         eventId: p.event.eventId,
         messageId: p.event.kind === "message" ? p.event.messageId : null,
         eventType: p.event.eventType,
         payload: p.event,
-        status: handledBeforeAck(p.event) ? "done" : "pending",
-      })),
-      now,
-    );
-    const handleNow = firsts.filter(({ p }) => handledBeforeAck(p.event));
+        status: beforeAck ? "done" : "pending",
+      });
+      if (beforeAck) {
+        handleNow.push(p);
+        handleAt.push(i);
+      }
+    }
+    const recorded = recordInbound(tx, rows, now);
     const [fresh, handled] = await Promise.all([
       recorded,
       handleNow.length === 0
@@ -309,7 +331,7 @@ export class EventCommitter {
         : handleBatch(
             tx,
             now,
-            handleNow.map((x) => x.p),
+            handleNow,
             this.o,
             recorded.then((ids) => (item: Runnable) => ids.has(item.event.eventId)),
           ),
@@ -318,10 +340,11 @@ export class EventCommitter {
       if (!fresh.has(p.event.eventId)) results[i] = { status: "duplicate" };
       else if (!handledBeforeAck(p.event)) results[i] = { status: "accepted" };
     }
-    for (const [k, { i }] of handleNow.entries()) {
+    for (let k = 0; k < handleAt.length; k++) {
+      const i = handleAt[k] as number;
       if (results[i]) continue;
       results[i] = { status: "processed", handled: true, answer: handled?.answers[k] };
     }
-    return { results, wrote: handled?.wrote ?? 0 };
+    return { results: results as PipelineResult[], wrote: handled?.wrote ?? 0 };
   }
 }

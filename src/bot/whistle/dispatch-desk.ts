@@ -58,51 +58,58 @@ export class DispatchDesk implements BatchUnit {
    * Lock and load what these taps need. The reads are sent together (one round trip on Postgres,
    * which runs them in order on the connection: whistles are locked before dispatches, as
    * everywhere else).
+   *
+   * Plain loops, one pass over the events: this runs once per batch with every tap in it, and
+   * array chains (`filter`/`map`/spreads of sets, on lists that are sometimes empty) made the JIT
+   * throw away and recompile this function several times in a busy minute.
    */
   async load(events: CardActionEvent[]): Promise<void> {
-    const wanted = events.flatMap((e) => {
+    const newDispatches: number[] = [];
+    /** The new dispatches whose cards do not name their whistle (older cards): looked up first. */
+    const unknown: number[] = [];
+    const whistleIds = new Set<number>();
+    const unchecked = new Map<string, { dispatchId: number; openId: string }>();
+    for (const e of events) {
       const d = Number(e.value.d);
-      return Number.isInteger(d) && d > 0 ? [{ d, w: Number(e.value.w) || 0, who: e.operatorOpenId }] : [];
-    });
-    const newDispatches = [...new Set(wanted.map((x) => x.d))].filter((d) => !this.dispatches.has(d));
-    // Cards older than the whistle id on their buttons: look it up (no lock) to lock in order.
-    const unknown = wanted.filter((x) => !x.w && newDispatches.includes(x.d)).map((x) => x.d);
-    const whistleOf = unknown.length > 0 ? await whistleIdsOfDispatches(this.tx, unknown) : new Map();
-    const whistleIds = new Set(
-      wanted.filter((x) => newDispatches.includes(x.d)).map((x) => x.w || whistleOf.get(x.d) || 0),
-    );
-    whistleIds.delete(0);
-    // Each (dispatch, person) pair once, however often they tapped in this batch.
-    const unchecked = [
-      ...new Map(
-        wanted.filter((x) => !this.tapped.has(key(x.d, x.who))).map((x) => [key(x.d, x.who), x]),
-      ).values(),
-    ];
+      if (!Number.isInteger(d) || d <= 0) continue;
+      if (!this.dispatches.has(d)) {
+        if (!newDispatches.includes(d)) newDispatches.push(d);
+        const w = Number(e.value.w) || 0;
+        if (w) whistleIds.add(w);
+        else if (!unknown.includes(d)) unknown.push(d);
+      }
+      const k = key(d, e.operatorOpenId);
+      if (!this.tapped.has(k) && !unchecked.has(k))
+        unchecked.set(k, { dispatchId: d, openId: e.operatorOpenId });
+    }
+    if (newDispatches.length === 0 && unchecked.size === 0) return;
+    if (unknown.length > 0) {
+      for (const w of (await whistleIdsOfDispatches(this.tx, unknown)).values()) whistleIds.add(w);
+    }
+    const toLock: number[] = [];
+    for (const id of whistleIds) if (!this.whistles.has(id)) toLock.push(id);
+    const pairs = Array.from(unchecked.values());
     const [ws, ds, chats, found] = await Promise.all([
-      lockWhistlesShared(
-        this.tx,
-        [...whistleIds].filter((id) => !this.whistles.has(id)),
-      ),
+      lockWhistlesShared(this.tx, toLock),
       lockDispatches(this.tx, newDispatches),
       chatsOfDepartments(this.tx, newDispatches),
-      reportersAmong(
-        this.tx,
-        unchecked.map((x) => ({ dispatchId: x.d, openId: x.who })),
-      ),
+      reportersAmong(this.tx, pairs),
     ]);
     for (const w of ws) this.whistles.set(w.id, w);
     for (const d of ds) {
       this.dispatches.set(d.id, d);
       this.chats.set(d.departmentId, chats.get(d.departmentId) ?? []);
     }
-    for (const x of unchecked) this.tapped.set(key(x.d, x.who), false);
+    for (const k of unchecked.keys()) this.tapped.set(k, false);
     for (const r of found) this.tapped.set(key(r.dispatchId, r.openId), true);
   }
 
   /** The rows behind a tap (locked), or undefined when the card names nothing that exists. */
   async rows(event: CardActionEvent): Promise<DeskRows | undefined> {
-    await this.load([event]);
-    const dispatch = this.dispatches.get(Number(event.value.d));
+    const d = Number(event.value.d);
+    // The batch's taps were loaded together before their handlers ran (`prepareDesk`).
+    if (!this.dispatches.has(d) || !this.tapped.has(key(d, event.operatorOpenId))) await this.load([event]);
+    const dispatch = this.dispatches.get(d);
     if (!dispatch) return undefined;
     const whistle = this.whistles.get(dispatch.whistleId);
     const named = Number(event.value.w);
