@@ -114,6 +114,20 @@ export function localDay(date: Date, tz: string): string {
   return `${p.year}-${p.month}-${p.day}`;
 }
 
+/** The local calendar day of an instant in `tz`, as a day number (days since 1970-01-01, local). */
+function dayNumber(ms: number, tz: string): number {
+  return Math.floor((ms + zoneOffset(ms, tz)) / 86_400_000);
+}
+
+/** "14:05" when `date` falls on the same local day as `now`, else "11月26日 14:05". */
+export function clockOrDay(date: Date, now: Date, tz: string): string {
+  const ms = date.getTime();
+  const local = new Date(ms + zoneOffset(ms, tz));
+  const hm = `${two(local.getUTCHours())}:${two(local.getUTCMinutes())}`;
+  if (dayNumber(ms, tz) === dayNumber(now.getTime(), tz)) return hm;
+  return `${local.getUTCMonth() + 1}月${local.getUTCDate()}日 ${hm}`;
+}
+
 /** Whole minutes from `from` to `to`, rounded down (negative when `to` is earlier). */
 export function minutesBetween(from: Date, to: Date): number {
   return Math.floor((to.getTime() - from.getTime()) / 60_000);

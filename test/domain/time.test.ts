@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clock, dayClock, localDay, wallClock } from "../../src/domain/time";
+import { clock, clockOrDay, dayClock, localDay, wallClock } from "../../src/domain/time";
 
 /** The slow, obviously right answer: Intl's own parts for that instant. */
 function reference(date: Date, tz: string) {
@@ -64,6 +64,35 @@ describe("wallClock", () => {
       const at = new Date(Date.UTC(1990, 0, 1) + Math.floor(next() * 45 * 365 * 86_400_000));
       for (const tz of zones)
         expect(wallClock(at, tz), `${at.toISOString()} ${tz}`).toEqual(reference(at, tz));
+    }
+  });
+});
+
+describe("clockOrDay", () => {
+  it("is the clock on the same local day as now, else the day and the clock", () => {
+    const now = new Date("2026-11-27T06:00:00Z"); // 14:00 in Shanghai
+    expect(clockOrDay(new Date("2026-11-27T06:05:00Z"), now, "Asia/Shanghai")).toBe("14:05");
+    expect(clockOrDay(new Date("2026-11-26T15:59:00Z"), now, "Asia/Shanghai")).toBe("11月26日 23:59");
+    expect(clockOrDay(new Date("2026-11-26T16:00:00Z"), now, "Asia/Shanghai")).toBe("00:00");
+  });
+
+  it("agrees with comparing localDay and formatting with clock or dayClock, across zones and DST", () => {
+    let seed = 7;
+    const next = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed;
+    };
+    for (const tz of ["Asia/Shanghai", "America/New_York", "Europe/London", "UTC", "Australia/Lord_Howe"]) {
+      for (let i = 0; i < 3000; i++) {
+        // Within ±3 days of a moment between 2020 and 2030, to the minute and odd seconds.
+        const nowMs = Date.UTC(2020, 0, 1) + (next() % 3653) * 86_400_000 + (next() % 86_400) * 1000;
+        const date = new Date(nowMs + ((next() % 518_400) - 259_200) * 1000);
+        const now = new Date(nowMs);
+        const expected = localDay(date, tz) === localDay(now, tz) ? clock(date, tz) : dayClock(date, tz);
+        expect(clockOrDay(date, now, tz), `${date.toISOString()} / ${now.toISOString()} in ${tz}`).toBe(
+          expected,
+        );
+      }
     }
   });
 });

@@ -1,4 +1,4 @@
-import { clock, dayClock, duration, localDay, minutesBetween } from "../../domain/time";
+import { clockOrDay, duration, minutesBetween } from "../../domain/time";
 import type {
   DispatchState,
   DispatchView,
@@ -74,14 +74,14 @@ export function safe(s: string): string {
 
 /** At most `max` characters (by code point), with an ellipsis when cut. */
 export function truncate(s: string, max: number): string {
+  // A string never has more code points than UTF-16 units: short ones need no counting.
+  if (s.length <= max) return s;
   const chars = [...s];
   return chars.length <= max ? s : `${chars.slice(0, max - 1).join("")}…`;
 }
 
 /** "14:05" on the same local day as `now`, else "11月26日 14:05". */
-export function when(date: Date, now: Date, tz: string): string {
-  return localDay(date, tz) === localDay(now, tz) ? clock(date, tz) : dayClock(date, tz);
-}
+export const when: (date: Date, now: Date, tz: string) => string = clockOrDay;
 
 /** When the whistle ended (resolved or cancelled); null while open. */
 export function endedAt(w: WhistleView): Date | null {
