@@ -57,7 +57,15 @@ import {
   startFakeLark,
 } from "../src/sandbox/fake-lark";
 import { button } from "../test/support/cards";
-import { DEPARTMENT_NAMES, drive, fmt, type RunStats, startProfile, withBenchPostgres } from "./support";
+import {
+  DEPARTMENT_NAMES,
+  drive,
+  fmt,
+  fmtCpu,
+  type RunStats,
+  startProfile,
+  withBenchPostgres,
+} from "./support";
 
 const CONCURRENCY = 50;
 const BASELINE_N = Number(process.env.BENCH_N ?? 3000);
@@ -598,6 +606,12 @@ for (const l of lines) {
       : `  → ${(l.stats.perSecond / l.baseline.perSecond).toFixed(3)}× baseline req/s, p99 ${(l.stats.p99 / l.baseline.p99).toFixed(1)}× baseline`;
   const failed = l.failed ? `  (${l.failed} answered with an error)` : "";
   console.log(`${pad(l.label, width)} ${fmt(l.stats)}${ratio}${failed}`);
+}
+if (lines.some((l) => l.stats.cpu)) {
+  console.log(
+    "where the CPU went (per op; helpers: V8's collector and compiler; postgres: local server processes):",
+  );
+  for (const l of lines) if (l.stats.cpu) console.log(`${pad(l.label, width)} ${fmtCpu(l.stats)}`);
 }
 if (!process.env.BENCH_DATABASE_URL) {
   console.log(
