@@ -284,6 +284,28 @@ describe(`concurrent taps (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
     expect(first.at.getTime()).toBe(d?.reportedAt?.getTime());
   }, 60_000);
 
+  it("cards whose buttons name only the dispatch (sent before they named the whistle) still report in", async () => {
+    await say(h, "oc_street", OFFICIAL, "/吹哨 应急 城管 南小街7号燃气泄漏");
+    const [card] = botCards("oc_cg").filter((m) => cardText(m.content).includes("7号燃气泄漏"));
+    const { w, ...older } = button(card?.content, "report_in");
+    expect(w).toEqual(expect.any(Number));
+    const tap = (who: string, value: Record<string, unknown>) =>
+      h.fake.push.cardAction(h.target, { operatorOpenId: who, messageId: card?.message_id as string, value });
+    const toast = (r: { body: unknown }) => (r.body as { toast?: { content?: string } }).toast?.content;
+    // An older card and a newer one, tapped together (one batch), then the older one again.
+    const together = await Promise.all([tap(CG1, older), tap(CG2, { ...older, w })]);
+    const answered = together.map(toast);
+    expect(answered).toHaveLength(2);
+    expect(answered).toEqual(
+      expect.arrayContaining([expect.stringContaining("报到成功"), "已记录你的报到。"]),
+    );
+    expect(toast(await tap(CG1, older))).toBe("你已经报到过了。");
+    const rows = await h.t.db.select().from(reportIns);
+    expect(rows.map((r) => r.openId).sort()).toEqual([CG1, CG2].sort());
+    const [d] = await h.t.db.select().from(dispatches);
+    expect(d?.state).toBe("reported");
+  });
+
   it("a callback delivered again (alongside a new tap, or later) is answered as a duplicate", async () => {
     const staff = ["ou_dup1", "ou_dup2"];
     h.fake.addChat("oc_cg", { name: "城管执法队", members: [ADMIN, ...staff] });
