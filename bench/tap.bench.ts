@@ -77,6 +77,7 @@ const WHISTLES = 60;
 const PER_WHISTLE = 5;
 const STAFF_PER_DISPATCH = Number(process.env.BENCH_STAFF ?? 5);
 const HOT_TAPS = Number(process.env.BENCH_HOT ?? 1000);
+const WARM_ROUNDS = Math.max(1, Number(process.env.BENCH_WARM_ROUNDS ?? 1));
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 100;
 
@@ -435,14 +436,17 @@ async function measureTaps(label: string, database: Database): Promise<Line[]> {
     const spreadTaps = spreadPattern(spreadCards, 0);
     const hotTaps = hotPattern(hotCard, 500_000);
     // The warm-up alternates the two patterns a batch at a time, as a server's day mixes them.
-    const warmTaps = interleave(
-      spreadPattern(
-        warmWhistles.flatMap((s) => cardsOf(w, s.depts, s.tag)),
-        1_000_000,
+    // BENCH_WARM_ROUNDS=n repeats it with other staff (n × 2500 taps), to see what a longer one changes.
+    const warmTaps = Array.from({ length: WARM_ROUNDS }, (_, r) =>
+      interleave(
+        spreadPattern(
+          warmWhistles.flatMap((s) => cardsOf(w, s.depts, s.tag)),
+          1_000_000 + r * 10_000_000,
+        ),
+        hotPattern(warmHotCard, 2_000_000 + r * 10_000_000),
+        CONCURRENCY,
       ),
-      hotPattern(warmHotCard, 2_000_000),
-      CONCURRENCY,
-    );
+    ).flat();
 
     // Measure, not draining the outbox.
     w.runtime.pipeline.onOutbox = () => {}; // not draining: the bench measures the answer only
