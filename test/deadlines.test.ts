@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
 import { sweepDeadlines } from "../src/bot/sweep";
+import { claimDueDispatches } from "../src/db/queries/deadlines";
 import { dispatches, outbox, timeline, typePolicies, units, whistles } from "../src/db/schema";
 import { silentLogger } from "../src/log";
 import { button, cardText } from "./support/cards";
@@ -199,6 +200,58 @@ describe("deadlines, reminders and escalation (injected clock)", () => {
       .where(and(eq(outbox.kind, "send"), eq(outbox.target, "oc_ov")));
     expect(escalations).toHaveLength(6);
   });
+
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    "a whistle one sweep is acting on is skipped whole by a concurrent sweep (Postgres)",
+    async () => {
+      const { w } = await whistle();
+      const [d1, d2] = await h.t.db
+        .select()
+        .from(dispatches)
+        .where(eq(dispatches.whistleId, w?.id as number))
+        .orderBy(dispatches.id);
+      const gate = () => {
+        let open = () => {};
+        const opened = new Promise<void>((r) => {
+          open = r;
+        });
+        return { open, opened };
+      };
+      const tapHolds = gate();
+      const tapEnds = gate();
+      const aClaimed = gate();
+      const aEnds = gate();
+      const due = at(30);
+      // A tap holds the second department's row while sweep A claims: A gets the first one only.
+      const tap = h.t.db.transaction(async (tx) => {
+        await tx
+          .select()
+          .from(dispatches)
+          .where(eq(dispatches.id, d2?.id as number))
+          .for("update");
+        tapHolds.open();
+        await tapEnds.opened;
+      });
+      await tapHolds.opened;
+      let claimedByA: number[] = [];
+      const sweepA = h.t.db.transaction(async (tx) => {
+        claimedByA = (await claimDueDispatches(tx, due, 10)).map((r) => r.dispatch.id);
+        aClaimed.open();
+        await aEnds.opened;
+      });
+      await aClaimed.opened;
+      tapEnds.open();
+      await tap;
+      // Sweep B, while A still holds the whistle: the row the tap released is not B's to take.
+      const claimedByB = await h.t.db.transaction(async (tx) =>
+        (await claimDueDispatches(tx, due, 10)).map((r) => r.dispatch.id),
+      );
+      aEnds.open();
+      await sweepA;
+      expect(claimedByA).toEqual([d1?.id]);
+      expect(claimedByB).toEqual([]);
+    },
+  );
 });
 
 describe("POST /tasks/sweep", () => {

@@ -12,10 +12,17 @@ export interface DueDispatch {
   lastProgressAt: Date | null;
 }
 
+/** The advisory-lock namespace of "a sweep is acting on this whistle" (an arbitrary constant). */
+const SWEEP_WHISTLE_LOCK = 57_460_832;
+
 /**
  * Lock up to `limit` dispatches whose next check is due, oldest first. SKIP LOCKED lets several
  * sweeps run side by side without ever taking the same row; the partial index on next_check_at
  * makes the cost follow the number of due rows, not of open ones.
+ *
+ * A whistle's due dispatches go to one sweep: each sweep takes the whistle's advisory lock (try,
+ * until its transaction ends) before a row of it, so two sweeps at once never split a whistle's late
+ * departments over two escalation cards. A whistle another sweep holds is skipped, like a locked row.
  */
 export async function claimDueDispatches(db: DbOrTx, now: Date, limit: number): Promise<DueDispatch[]> {
   const select = () =>
@@ -35,7 +42,12 @@ export async function claimDueDispatches(db: DbOrTx, now: Date, limit: number): 
   // A whistle's dispatches share a deadline: keep them together, so one escalation card names all
   // of its late departments.
   const rows = await select()
-    .where(lte(dispatches.nextCheckAt, now))
+    .where(
+      and(
+        lte(dispatches.nextCheckAt, now),
+        sql`pg_try_advisory_xact_lock(${SWEEP_WHISTLE_LOCK}::int, ${dispatches.whistleId})`,
+      ),
+    )
     .orderBy(asc(dispatches.nextCheckAt), asc(dispatches.whistleId), asc(dispatches.id))
     .limit(limit)
     .for("update", { of: dispatches, skipLocked: true });
