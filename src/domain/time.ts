@@ -121,11 +121,10 @@ function dayNumber(ms: number, tz: string): number {
 
 /** "14:05" when `date` falls on the same local day as `now`, else "11月26日 14:05". */
 export function clockOrDay(date: Date, now: Date, tz: string): string {
-  const ms = date.getTime();
-  const local = new Date(ms + zoneOffset(ms, tz));
-  const hm = `${two(local.getUTCHours())}:${two(local.getUTCMinutes())}`;
-  if (dayNumber(ms, tz) === dayNumber(now.getTime(), tz)) return hm;
-  return `${local.getUTCMonth() + 1}月${local.getUTCDate()}日 ${hm}`;
+  // Days compared as numbers (no strings); the text is clock's or dayClock's.
+  return dayNumber(date.getTime(), tz) === dayNumber(now.getTime(), tz)
+    ? clock(date, tz)
+    : dayClock(date, tz);
 }
 
 /** Whole minutes from `from` to `to`, rounded down (negative when `to` is earlier). */

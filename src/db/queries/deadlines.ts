@@ -12,7 +12,10 @@ export interface DueDispatch {
   lastProgressAt: Date | null;
 }
 
-/** The advisory-lock namespace of "a sweep is acting on this whistle" (an arbitrary constant). */
+/**
+ * The advisory-lock namespace of "a sweep is acting on this whistle" (an arbitrary constant, distinct
+ * from SUMMARY_LOCK in whistles.ts: both are keyed by whistle id).
+ */
 const SWEEP_WHISTLE_LOCK = 57_460_832;
 
 /**
