@@ -148,6 +148,55 @@ describe(`outbox delivery (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
     expect(JSON.stringify(fake.message(cardId)?.content)).toContain("render 7");
   });
 
+  it("renders a card refresh when it is delivered, from the state then, coalesced with other patches", async () => {
+    const [chat] = chats(1);
+    let state = "state 1";
+    const rendered: { arg: unknown; at: number }[] = [];
+    const w = worker({
+      renderers: {
+        board: async (_db, arg, at) => {
+          rendered.push({ arg, at: at.getTime() });
+          return JSON.stringify({ schema: "2.0", body: { elements: [{ tag: "markdown", content: state }] } });
+        },
+      },
+    });
+    await write((out) => out.sendCard(chat as string, { schema: "2.0", body: { elements: [] } }));
+    await drainAll(w);
+    const cardId = botMessages()[0]?.message_id as string;
+    // A rendered patch, then two refreshes in later commits: one row left, rendered once.
+    await write((out) =>
+      out.patchCard(cardId, { schema: "2.0", body: { elements: [{ tag: "markdown", content: "stale" }] } }),
+    );
+    await write((out) => out.refreshCard(cardId, { name: "board", arg: 7 }));
+    await write((out) => out.refreshCard(cardId, { name: "board", arg: 7 }));
+    expect(await t.db.select().from(outbox).where(eq(outbox.status, "pending"))).toHaveLength(1);
+    state = "state 2"; // changed after the rows were written, before delivery
+    clock += 1000;
+    await drainAll(w);
+    expect(rendered).toEqual([{ arg: 7, at: clock }]);
+    const patches = fake.calls.filter((c) => c.method === "PATCH" && c.path.endsWith(cardId));
+    expect(patches).toHaveLength(1);
+    expect(JSON.stringify(fake.message(cardId)?.content)).toContain("state 2");
+  });
+
+  it("drops a refresh with nothing to render and fails one whose renderer is unknown", async () => {
+    const [chat] = chats(1);
+    const w = worker({ renderers: { gone: async () => undefined } });
+    await write((out) => out.sendCard(chat as string, { schema: "2.0", body: { elements: [] } }));
+    await drainAll(w);
+    const cardId = botMessages()[0]?.message_id as string;
+    await write((out) => out.refreshCard(cardId, { name: "gone", arg: 1 }));
+    await drainAll(w);
+    await write((out) => out.refreshCard(cardId, { name: "nobody", arg: 1 }, { coalesceKey: "other" }));
+    await drainAll(w);
+    const rows = await t.db.select().from(outbox).orderBy(outbox.id);
+    expect(rows.slice(1).map((r) => [r.status, r.lastError])).toEqual([
+      ["dropped", "nothing to render"],
+      ["failed", "unknown renderer nobody"],
+    ]);
+    expect(fake.calls.filter((c) => c.method === "PATCH")).toHaveLength(0);
+  });
+
   it("patches a card whose send is still queued once the send has its message id", async () => {
     const [chat] = chats(1);
     await write((out) => {

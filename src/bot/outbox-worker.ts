@@ -26,6 +26,11 @@ import { RateLimiter } from "./rate-limit";
 export type GuardFn = (db: DbOrTx, arg: unknown) => Promise<boolean>;
 /** Called in a transaction once a send or reply has a message id. */
 export type RecordHook = (tx: Tx, id: number, messageId: string) => Promise<void>;
+/**
+ * Renders a card patch at delivery (`CardRender`): the card's `content`, or undefined when there is
+ * nothing left to show (the row is dropped).
+ */
+export type CardRenderer = (db: DbOrTx, arg: unknown, now: Date) => Promise<string | undefined>;
 
 export interface OutboxWorkerOptions {
   db: Db;
@@ -35,6 +40,7 @@ export interface OutboxWorkerOptions {
   random?: () => number;
   guards?: Record<string, GuardFn>;
   hooks?: Record<string, RecordHook>;
+  renderers?: Record<string, CardRenderer>;
   /** How long a claimed row stays ours; a crashed worker's rows come back after it (default 20 s). */
   leaseMs?: number;
   batchSize?: number;
@@ -171,6 +177,13 @@ export class OutboxWorker {
       attempt: row.attempts,
     };
 
+    // A patch rendered at delivery needs its renderer; without one it can never be sent.
+    const renderer = "render" in m ? this.o.renderers?.[m.render.name] : undefined;
+    if ("render" in m && !renderer) {
+      await markOutboxFinal(db, row.id, "failed", `unknown renderer ${m.render.name}`);
+      return "failed";
+    }
+
     if (row.guard) {
       const g = row.guard as { name: string; arg: unknown };
       const fn = this.o.guards?.[g.name];
@@ -223,7 +236,18 @@ export class OutboxWorker {
         this.o.lark.withLogFields?.({ outbox: row.id, whistle_id: row.whistleId ?? undefined }) ??
         this.o.lark;
       try {
-        resultId = await this.call(lark, m, messageId, row.idempotencyKey, log, fields);
+        // Rendered now, after any rate-limit wait: the card shows the state it is sent with.
+        const rendered = renderer && "render" in m ? await renderer(db, m.render.arg, this.now()) : null;
+        if (rendered === undefined) {
+          await markOutboxFinal(db, row.id, "dropped", "nothing to render");
+          log.info("outbox dropped", Object.assign({}, fields, { renderer: "render" in m && m.render.name }));
+          return "dropped";
+        }
+        const message: OutboxPayload =
+          rendered === null || m.kind !== "patch_card"
+            ? m
+            : { kind: "patch_card", messageId: m.messageId, content: rendered };
+        resultId = await this.call(lark, message, messageId, row.idempotencyKey, log, fields);
       } finally {
         // From now on the call counts from when it ended (Lark saw it no later than that).
         slots.finished();
@@ -289,6 +313,7 @@ export class OutboxWorker {
           })
         ).messageId;
       case "patch_card":
+        if (!("content" in m)) throw new Error("card patch not rendered");
         await lark.patchCard(messageId as string, m.content);
         break;
       case "card_update":

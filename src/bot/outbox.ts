@@ -23,6 +23,8 @@ export type OutboxPayload =
       chatId?: string;
     }
   | { kind: "patch_card"; messageId: MessageRef; content: string }
+  /** A card patch whose content is rendered when it is delivered (see `CardRender`). */
+  | { kind: "patch_card"; messageId: MessageRef; render: CardRender }
   | { kind: "card_update"; token: string; card: unknown }
   | { kind: "buzz"; messageId: MessageRef; channel: BuzzChannel; openIds: string[] }
   | {
@@ -34,6 +36,16 @@ export type OutboxPayload =
       fileType: "xls";
       base64: string;
     };
+
+/**
+ * Rendered at delivery by the worker's renderer of that name, from the database as it is then:
+ * for a card that changes in bursts (the street's summary while departments tap 报到), the patch
+ * that goes out shows everything committed before it leaves, and a burst's rows coalesce into one.
+ */
+export interface CardRender {
+  name: string;
+  arg: unknown;
+}
 
 /** Checked at delivery: the row is dropped when the named condition no longer holds. */
 export interface Guard {
@@ -232,6 +244,11 @@ export class OutboxWriter {
 
   patchCard(messageId: MessageRef, card: unknown, opts?: EnqueueOptions) {
     return this.add({ kind: "patch_card", messageId, content: content.card(card) }, opts);
+  }
+
+  /** Patch a card with what `render` makes of the database when the row is delivered. */
+  refreshCard(messageId: MessageRef, render: CardRender, opts?: EnqueueOptions) {
+    return this.add({ kind: "patch_card", messageId, render }, opts);
   }
 
   buzz(messageId: MessageRef, channel: BuzzChannel, openIds: string[], opts?: EnqueueOptions) {
