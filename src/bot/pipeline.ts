@@ -170,19 +170,21 @@ export async function handleBatch(
     if (answer && "deferred" in answer) later.push({ index: i, answer });
     else answers[i] = answer;
   }
-  await memo.barrier();
-  // Answers that render what the whole batch changed: after every handler ran, started together
-  // so what they load can be loaded once for all of them.
-  const rendered: Promise<void>[] = [];
+  // The units' writes, the outbox rows queued so far, then what the answers read: started one
+  // after another without waiting in between (one round trip on Postgres, where the connection
+  // runs them in that order, so the reads see the writes). Answers render what the whole batch
+  // changed, after every handler ran, started together so what they load is loaded once for all.
+  const pending: Promise<void>[] = [memo.barrier(), out.flush()];
   for (const { index, answer } of later) {
-    rendered.push(
+    pending.push(
       answer.deferred().then((a) => {
         answers[index] = a;
       }),
     );
   }
-  await Promise.all(rendered);
+  await Promise.all(pending);
   const wrote = out.written;
+  // Rows the answers queued (rendered from what they read).
   await out.flush();
   return { answers, wrote };
 }

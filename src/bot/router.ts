@@ -56,6 +56,11 @@ export interface BatchMemo {
 }
 
 export interface BatchUnit {
+  /**
+   * Write what was buffered. Starts its statements when called (before its first await): the
+   * pipeline starts the answers' reads right after `barrier()` without waiting for the writes, and
+   * one connection runs statements in the order they were started — the reads see the writes.
+   */
   flush(): Promise<void>;
 }
 
@@ -142,7 +147,11 @@ export function batchMemo(): BatchMemo {
     async barrier() {
       const pending = [...units.values()];
       units.clear();
-      for (const u of pending) await u.flush();
+      // Every unit's statements are started now (see `BatchUnit.flush`), before anything the caller
+      // starts after this call.
+      const flushes: Promise<void>[] = [];
+      for (const u of pending) flushes.push(u.flush());
+      await Promise.all(flushes);
     },
   };
 }

@@ -8,7 +8,7 @@ import { type GuardFn, type OutboxLimits, OutboxWorker, type RecordHook } from "
 import { EventCommitter, type PipelineDeps } from "./pipeline";
 import type { Bot } from "./router";
 import { type SweepReport, sweepDeadlines, sweepDigest, sweepRatingReminders } from "./sweep";
-import { cardHooks } from "./whistle/publish";
+import { cardHooks, cardRenderers } from "./whistle/publish";
 
 /** Delivery-time conditions: a reminder, buzz or escalation is dropped once it no longer applies. */
 const deliveryGuards: Record<string, GuardFn> = {
@@ -60,19 +60,20 @@ export class LarkRuntime {
   constructor(private readonly o: LarkRuntimeOptions) {
     this.now = o.now ?? (() => new Date());
     this.bot = o.bot ?? createWhistleBot();
+    const tz = o.tz ?? "Asia/Shanghai";
     this.worker = new OutboxWorker({
       db: o.db,
       lark: o.lark,
       log: o.log.child({ part: "outbox" }),
       now: this.now,
       hooks: Object.assign({}, cardHooks, o.hooks),
+      renderers: cardRenderers(tz),
       guards: Object.assign({}, deliveryGuards, o.guards),
       leaseMs: o.leaseMs,
       limits: o.outboxLimits,
     });
     const botOpenId = () => this.botOpenId;
     const onOutbox = () => this.pipeline.onOutbox();
-    const tz = o.tz ?? "Asia/Shanghai";
     this.inbound = new InboundWorker({
       db: o.db,
       bot: this.bot,

@@ -7,7 +7,7 @@ import { renderDepartmentCard } from "../cards/department-card";
 import type { ActionContext, Bot, CallbackAnswer, Deferred } from "../router";
 import { type DeskRows, desk, prepareDesk } from "./dispatch-desk";
 import { batchWhistles } from "./loader";
-import { publishCards } from "./publish";
+import { queueSummaryRefresh } from "./publish";
 import { memberOfUnit } from "./roles";
 
 /**
@@ -48,8 +48,9 @@ async function refusal(ctx: ActionContext, l: Loaded, action: "report_in" | "on_
 }
 
 /**
- * The clicked card re-rendered, with a toast; when the street should see the change, its summary
- * too. Deferred: rendered once per batch after every tap in it, from the final state.
+ * The clicked card re-rendered, with a toast. Deferred: rendered once per batch after every tap in
+ * it, from the final state. When the street should see the change, its summary card is queued for
+ * an update rendered at delivery (once for the batch, and coalesced with the next batches').
  */
 function answer(
   ctx: ActionContext,
@@ -58,18 +59,13 @@ function answer(
   summaryChanged: boolean,
 ): Deferred {
   const whistleId = l.whistle.id;
-  if (summaryChanged) desk(ctx).willRenderSummary(whistleId);
+  if (summaryChanged && desk(ctx).refreshesSummary(whistleId)) queueSummaryRefresh(ctx.out, l.whistle);
   return {
     deferred: async () => {
       const w = await ctx.batch.once(`view:${whistleId}:${l.dispatch.id}`, async () =>
         (await batchWhistles(ctx)).load(whistleId, l.dispatch.id),
       );
       if (!w) return { toast };
-      if (summaryChanged) {
-        await ctx.batch.once(`summary:${whistleId}`, async () =>
-          publishCards(ctx.out, w, ctx.now, ctx.tz, { summaryOnly: true }),
-        );
-      }
       const d = w.dispatches.find((x) => x.id === l.dispatch.id);
       if (!d) return { toast };
       const card = await ctx.batch.once(`dcard:${d.id}`, async () =>

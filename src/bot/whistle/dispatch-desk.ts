@@ -49,7 +49,7 @@ export class DispatchDesk implements BatchUnit {
   private reportIns: { dispatchId: number; openId: string; at: Date }[] = [];
   private patches = new Map<number, DispatchPatch>();
   private entries: TimelineInsert[] = [];
-  /** Whistles whose summary card the batch's answers will re-render. */
+  /** Whistles whose summary card the batch updates (their summary lock is taken at the flush). */
   private summaries = new Set<number>();
 
   constructor(private readonly tx: DbOrTx) {}
@@ -144,9 +144,14 @@ export class DispatchDesk implements BatchUnit {
     else this.patches.set(dispatchId, Object.assign({}, set));
   }
 
-  /** The batch's answers will re-render this whistle's summary card (see `lockSummaries`). */
-  willRenderSummary(whistleId: number): void {
+  /**
+   * The batch updates this whistle's summary card: its summary lock is taken at the flush, before
+   * the update is written (see `lockSummaries`). True the first time for a whistle in a unit.
+   */
+  refreshesSummary(whistleId: number): boolean {
+    if (this.summaries.has(whistleId)) return false;
     this.summaries.add(whistleId);
+    return true;
   }
 
   timeline(entry: TimelineInsert): void {
@@ -164,7 +169,8 @@ export class DispatchDesk implements BatchUnit {
     this.patches = new Map();
     this.entries = [];
     this.summaries = new Set();
-    // Independent writes, sent together; the summaries' lock is held before anything reads a view.
+    // Independent writes, sent together. The summaries' lock comes first: the pipeline sends the
+    // outbox rows (the summary updates) and the answers' reads after these, on the same connection.
     await Promise.all([
       lockSummaries(this.tx, summaries),
       addReportIns(this.tx, reportIns),

@@ -5,8 +5,8 @@ import { dispatches, whistles } from "../../db/schema";
 import type { DispatchView, WhistleView } from "../../domain/whistle";
 import { renderDepartmentCard } from "../cards/department-card";
 import { renderSummaryCard } from "../cards/summary-card";
-import type { MessageRef, OutboxWriter } from "../outbox";
-import type { RecordHook } from "../outbox-worker";
+import { content, type MessageRef, type OutboxWriter } from "../outbox";
+import type { CardRenderer, RecordHook } from "../outbox-worker";
 
 /**
  * Where a whistle's cards live and how they are kept current: every change re-renders the cards
@@ -26,7 +26,7 @@ export const summaryCardKey = (w: Pick<WhistleView, "id" | "createdAt">) => `sca
 export const dispatchCardRef = (w: WhistleView, d: DispatchView): MessageRef =>
   d.cardMessageId ?? `outbox:${dispatchCardKey(w, d)}`;
 
-export const summaryCardRef = (w: WhistleView): MessageRef =>
+export const summaryCardRef = (w: Pick<WhistleView, "id" | "createdAt" | "summaryMessageId">): MessageRef =>
   w.summaryMessageId ?? `outbox:${summaryCardKey(w)}`;
 
 /** Hooks the outbox worker calls once a card's message exists. */
@@ -38,6 +38,33 @@ export const cardHooks: Record<string, RecordHook> = {
     await tx.update(whistles).set({ summaryMessageId: messageId }).where(eq(whistles.id, id));
   },
 };
+
+/** The renderer name of the street summary card rendered at delivery (`queueSummaryRefresh`). */
+const SUMMARY_RENDERER = "summary_card";
+
+/** Renderers of cards patched with what the database holds when the patch is delivered. */
+export function cardRenderers(tz: string): Record<string, CardRenderer> {
+  return {
+    [SUMMARY_RENDERER]: async (db, arg, now) => {
+      const w = await whistleView(db, Number(arg));
+      return w ? content.card(renderSummaryCard(w, now, tz)) : undefined;
+    },
+  };
+}
+
+/**
+ * Queue an update of a whistle's summary card, rendered when it is delivered. For changes that come
+ * in bursts (department taps): the burst's updates coalesce into one patch showing all of it, and the
+ * transaction that made the change renders nothing. The caller holds the whistle's summary lock
+ * (`lockSummaries`) until it commits, so a summary rendered in a concurrent transaction is either
+ * queued before this row or has read this change.
+ */
+export function queueSummaryRefresh(
+  out: OutboxWriter,
+  w: Pick<WhistleView, "id" | "createdAt" | "summaryMessageId">,
+): void {
+  out.refreshCard(summaryCardRef(w), { name: SUMMARY_RENDERER, arg: w.id }, { whistleId: w.id });
+}
 
 export interface PublishOptions {
   /** Skip this department card (the callback answer carries it). */
