@@ -17,6 +17,10 @@
  * own (60 more whistles and a second hot card), alternating a batch of each, before the timed runs
  * (a 200-tap warm-up left the JIT still compiling the batch code during the timed runs).
  *
+ * And the floor: the same app and requests for a card action whose handler does nothing but
+ * answer with a tap's answer (verify, decrypt, dedupe in the group commit, answer) — how much of
+ * a tap is the whistle's own work. A reference line, not held to the targets.
+ *
  * The district is set up by chat commands through the fake Lark (bind 4 streets and 20 departments,
  * then /吹哨), the cards are delivered to the fake, and the taps are built from the delivered cards
  * (message id, chat, the 报到 button's value) and sealed before timing. The outbox is NOT drained
@@ -27,7 +31,9 @@ import { randomBytes } from "node:crypto";
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { createLarkClient } from "../src/bot/lark-client";
+import type { CallbackAnswer } from "../src/bot/router";
 import { LarkRuntime } from "../src/bot/runtime";
+import { createWhistleBot } from "../src/bot/whistle-bot";
 import { loadConfig } from "../src/config";
 import type { Database } from "../src/db/database";
 import { migrateDatabase } from "../src/db/migrate";
@@ -151,6 +157,26 @@ async function measureBaseline(database: Database): Promise<RunStats> {
   return stats;
 }
 
+/**
+ * The floor: what any answered tap costs before the whistle's own work. The same sealed requests
+ * through the same app — /lark/events: read, verify, decrypt, validate, the dedupe row in the group
+ * commit, the answer — for a card action whose handler only returns a real tap's answer (toast and
+ * card): nothing locked, decided, written or rendered. The taps over this floor is the whistle's share.
+ */
+const FLOOR_ACTION = "bench_floor";
+
+async function measureFloor(w: World, reqs: Prepared[]): Promise<RunStats> {
+  let next = 0;
+  const once = async () => {
+    const r = reqs[next++] as Prepared;
+    const res = await w.app.request(URL_EVENTS, { method: "POST", headers: r.headers, body: r.rawBody });
+    if (res.status !== 200) throw new Error(`floor answered ${res.status}`);
+    await res.arrayBuffer();
+  };
+  await drive(BASELINE_WARMUP, CONCURRENCY, once);
+  return drive(BASELINE_N, CONCURRENCY, once);
+}
+
 /** Of the two baseline runs (before and after the taps), the faster: the ratio is never flattered. */
 function fasterBaseline(a: RunStats, b: RunStats): RunStats {
   return a.perSecond >= b.perSecond ? a : b;
@@ -166,6 +192,8 @@ interface World {
   identity: AppIdentity;
   warnings: Map<string, number>;
   tx: TxMeter;
+  /** What the floor's action answers with (see `measureFloor`). */
+  floorAnswer: CallbackAnswer;
 }
 
 /** Transactions the app ran (group commits, and their one-by-one retries) and their wall time. */
@@ -229,7 +257,11 @@ async function openWorld(database: Database): Promise<World> {
   const tx = meterTransactions(database);
   const warnings = new Map<string, number>();
   const log = countingLogger(warnings);
+  const bot = createWhistleBot();
+  const world = { floorAnswer: {} as CallbackAnswer };
+  bot.action(FLOOR_ACTION, async () => world.floorAnswer);
   const runtime = new LarkRuntime({
+    bot,
     db: database.db,
     lark: createLarkClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, log }),
     log,
@@ -250,7 +282,7 @@ async function openWorld(database: Database): Promise<World> {
     botOpenId: fake.botOpenId,
     botName: fake.botName,
   };
-  return { fake, runtime, app, target, identity, warnings, tx };
+  return Object.assign(world, { fake, runtime, app, target, identity, warnings, tx });
 }
 
 /** Deliver every due outbox row (waiting out the per-chat rate limits), until none is left. */
@@ -390,6 +422,8 @@ interface Line {
   baseline: RunStats;
   /** Taps not answered with a toast and a card. */
   failed?: number;
+  /** The floor line: a reference, not held to the targets. */
+  floor?: boolean;
 }
 
 async function measureTaps(label: string, database: Database): Promise<Line[]> {
@@ -471,6 +505,17 @@ async function measureTaps(label: string, database: Database): Promise<Line[]> {
     const hotTx = { ...w.tx };
     const afterHot = await counts(database);
     const deadlocks1 = await deadlocks(database);
+    // The floor (see `measureFloor`), answering with the answer of one more spread tap.
+    const sample = spreadTaps[0] as Tap;
+    const extra = seal(w, { ...sample, operator: staffId(9_999_999) });
+    w.floorAnswer = (await (
+      await w.app.request(URL_EVENTS, { method: "POST", headers: extra.headers, body: extra.rawBody })
+    ).json()) as CallbackAnswer;
+    const floorTaps = Array.from({ length: BASELINE_WARMUP + BASELINE_N }, (_, i) => {
+      const t = spreadTaps[i % spreadTaps.length] as Tap;
+      return seal(w, { ...t, value: { ...t.value, action: FLOOR_ACTION } });
+    });
+    const floor = await measureFloor(w, floorTaps);
     // The baseline again, after the taps; the ratio is taken against the faster of the two runs.
     const baselineAfter = await measureBaseline(database);
     const baseline = fasterBaseline(baselineBefore, baselineAfter);
@@ -546,6 +591,7 @@ async function measureTaps(label: string, database: Database): Promise<Line[]> {
         failed: spread.failed,
       },
       { label: `${label} taps hot (1 dispatch)`, stats: hot.stats, baseline, failed: hot.failed },
+      { label: `${label} floor: verify + 1 insert + answer`, stats: floor, baseline, floor: true },
     ];
   } finally {
     await w.runtime.worker.idle();
@@ -609,6 +655,17 @@ for (const l of lines) {
   const failed = l.failed ? `  (${l.failed} answered with an error)` : "";
   console.log(`${pad(l.label, width)} ${fmt(l.stats)}${ratio}${failed}`);
 }
+// The taps against the floor of the same database: how much of a tap is the whistle's own work.
+for (const f of lines) {
+  if (!f.floor) continue;
+  const db = f.label.split(" ")[0] as string;
+  for (const l of lines) {
+    if (l.floor || l.stats === l.baseline || !l.label.startsWith(db)) continue;
+    console.log(
+      `${pad(l.label, width)} ${(l.stats.perSecond / f.stats.perSecond).toFixed(3)}× the floor's req/s`,
+    );
+  }
+}
 if (lines.some((l) => l.stats.cpu)) {
   console.log(
     "where the CPU went (per op; helpers: V8's collector and compiler; postgres: local server processes):",
@@ -621,7 +678,7 @@ if (!process.env.BENCH_DATABASE_URL) {
   );
 }
 for (const l of lines) {
-  if (l.stats === l.baseline) continue;
+  if (l.stats === l.baseline || l.floor) continue;
   const ratio = l.stats.perSecond / l.baseline.perSecond;
   console.log(
     `target "≥ ${TARGET_RATIO}× the one-insert route's req/s": ${pad(l.label.trim(), width)} ${ratio.toFixed(3)}× — ${ratio >= TARGET_RATIO ? "MET" : "MISSED"}`,
