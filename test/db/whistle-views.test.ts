@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { executeRows } from "../../src/db/database";
-import { epochMs, whistleViews } from "../../src/db/queries/whistles";
+import { addTimelineEntries, epochMs, timelineOf, whistleViews } from "../../src/db/queries/whistles";
 import { dispatches, progressNotes, reportIns, whistles } from "../../src/db/schema";
 import { VIEW_NOTES, VIEW_REPORTERS } from "../../src/domain/whistle";
 import { resetDatabase, type TestDatabase, testDatabase } from "../support/db";
@@ -139,5 +139,61 @@ describe(`epoch milliseconds in views (${process.env.TEST_DATABASE_URL ? "postgr
     );
     expect(Number(rows[0]?.checked)).toBe(200002);
     expect(Number(rows[0]?.wrong)).toBe(0);
+  });
+});
+
+describe(`a whistle's timeline (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"})`, () => {
+  it("reads colleagues' report-ins from report_ins as joined entries, in time order, after the department's own", async () => {
+    const street = await insertUnit(t.db, "street", "朝阳门街道");
+    const cg = await insertUnit(t.db, "department", "城管执法队");
+    const ga = await insertUnit(t.db, "department", "派出所");
+    const w = await insertWhistle(t.db, street.id, "W261127-01", base);
+    const other = await insertWhistle(t.db, street.id, "W261127-02", base);
+    const d1 = await insertDispatch(t.db, w.id, cg.id, at(1800));
+    const d2 = await insertDispatch(t.db, w.id, ga.id, at(1800));
+    const elsewhere = await insertDispatch(t.db, other.id, cg.id, at(1800));
+    await t.db
+      .update(dispatches)
+      .set({ state: "reported", reportedAt: at(60), reportedBy: "ou_first" })
+      .where(eq(dispatches.id, d1.id));
+    await addTimelineEntries(t.db, [
+      { whistleId: w.id, at: at(0), kind: "whistled", actorOpenId: "ou_official" },
+      {
+        whistleId: w.id,
+        at: at(60),
+        kind: "reported",
+        actorOpenId: "ou_first",
+        departmentId: cg.id,
+        data: { minutes: 1 },
+      },
+      {
+        whistleId: w.id,
+        at: at(300),
+        kind: "resolved",
+        actorOpenId: "ou_official",
+        data: { text: "已处置" },
+      },
+    ]);
+    await t.db.insert(reportIns).values([
+      { dispatchId: d1.id, openId: "ou_late", at: at(120) },
+      { dispatchId: d1.id, openId: "ou_first", at: at(60) },
+      { dispatchId: d1.id, openId: "ou_same", at: at(60) },
+      // A department whose first report-in is not recorded on the dispatch: every tap is a colleague's.
+      { dispatchId: d2.id, openId: "ou_ga", at: at(90) },
+      { dispatchId: elsewhere.id, openId: "ou_other", at: at(30) },
+    ]);
+    const entries = await timelineOf(t.db, w.id);
+    expect(
+      entries.map((e) => [e.at.getTime() - base.getTime(), e.kind, e.actorOpenId, e.departmentName]),
+    ).toEqual([
+      [0, "whistled", "ou_official", null],
+      [60_000, "reported", "ou_first", "城管执法队"],
+      [60_000, "joined", "ou_same", "城管执法队"],
+      [90_000, "joined", "ou_ga", "派出所"],
+      [120_000, "joined", "ou_late", "城管执法队"],
+      [300_000, "resolved", "ou_official", null],
+    ]);
+    expect(entries[1]?.data).toEqual({ minutes: 1 });
+    expect(entries[2]?.data).toEqual({});
   });
 });

@@ -91,16 +91,8 @@ function recordReportIn(ctx: ActionContext, l: Loaded, who: string): ReportInOut
   const outcome = reportIn(l.whistle, l.dispatch, d.tappedBefore(l.dispatch.id, who), at);
   if (outcome.kind === "repeat" || outcome.kind === "closed") return outcome;
   d.addReportIn(l.dispatch.id, who, at);
-  if (outcome.kind === "colleague") {
-    d.timeline({
-      whistleId: l.whistle.id,
-      at,
-      kind: "joined",
-      actorOpenId: who,
-      departmentId: l.dispatch.departmentId,
-    });
-    return outcome;
-  }
+  // A colleague's report-in is its own record: the timeline shows it as `joined` (see `timelineOf`).
+  if (outcome.kind === "colleague") return outcome;
   d.patch(l.dispatch.id, {
     state: "reported",
     reportedAt: at,

@@ -143,19 +143,40 @@ export async function addTimeline(
   );
 }
 
+/**
+ * A whistle's timeline: its entries, and every report-in after a department's first as a `joined`
+ * entry. Those are read from `report_ins` (who tapped 报到 and when), not written twice: a busy
+ * card's colleagues are most of a tap burst's rows. In time order; at the same moment the
+ * timeline's own entries (the department's report-in) come first.
+ */
 export async function timelineOf(db: DbOrTx, whistleId: number): Promise<TimelineEntry[]> {
-  const rows = await db
-    .select({ t: timeline, departmentName: units.name })
-    .from(timeline)
-    .leftJoin(units, eq(units.id, timeline.departmentId))
-    .where(eq(timeline.whistleId, whistleId))
-    .orderBy(asc(timeline.at), asc(timeline.id));
+  const rows = await executeRows<{
+    at: number;
+    kind: string;
+    actor_open_id: string | null;
+    department_name: string | null;
+    data: Record<string, unknown> | null;
+  }>(
+    db,
+    sql`select at, kind, actor_open_id, department_name, data from (
+        select ${epochMs(sql`t.at`)} as at, t.at as ts, 0 as src, t.id, t.kind, t.actor_open_id,
+          u.name as department_name, t.data
+        from ${timeline} t left join ${units} u on u.id = t.department_id
+        where t.whistle_id = ${whistleId}
+        union all
+        select ${epochMs(sql`r.at`)}, r.at, 1, r.id, 'joined', r.open_id, u.name, null
+        from ${reportIns} r join ${dispatches} d on d.id = r.dispatch_id
+          join ${units} u on u.id = d.department_id
+        where d.whistle_id = ${whistleId} and r.open_id is distinct from d.reported_by
+      ) e
+      order by ts, src, id`,
+  );
   return rows.map((r) => ({
-    at: r.t.at,
-    kind: r.t.kind,
-    actorOpenId: r.t.actorOpenId,
-    departmentName: r.departmentName,
-    data: r.t.data as Record<string, unknown>,
+    at: new Date(Number(r.at)),
+    kind: r.kind,
+    actorOpenId: r.actor_open_id,
+    departmentName: r.department_name,
+    data: r.data ?? {},
   }));
 }
 
