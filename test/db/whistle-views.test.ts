@@ -18,16 +18,22 @@ beforeEach(async () => {
 const base = new Date("2026-11-27T06:00:00.123Z");
 const at = (seconds: number) => new Date(base.getTime() + seconds * 1000);
 
+/** A street's two whistles: the first to 城管执法队 (`busy`) and 派出所 (`quiet`), the second to 城管执法队. */
+async function twoWhistles() {
+  const street = await insertUnit(t.db, "street", "朝阳门街道");
+  const cg = await insertUnit(t.db, "department", "城管执法队");
+  const ga = await insertUnit(t.db, "department", "派出所");
+  const w1 = await insertWhistle(t.db, street.id, "W261127-01", base);
+  const w2 = await insertWhistle(t.db, street.id, "W261127-02", base);
+  const busy = await insertDispatch(t.db, w1.id, cg.id, at(1800));
+  const quiet = await insertDispatch(t.db, w1.id, ga.id, at(1800));
+  const elsewhere = await insertDispatch(t.db, w2.id, cg.id, at(1800));
+  return { street, cg, w1, w2, busy, quiet, elsewhere };
+}
+
 describe(`whistle views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"})`, () => {
   it("carry every column, the first report-ins and the latest notes with their counts, in the order asked", async () => {
-    const street = await insertUnit(t.db, "street", "朝阳门街道");
-    const cg = await insertUnit(t.db, "department", "城管执法队");
-    const ga = await insertUnit(t.db, "department", "派出所");
-    const w1 = await insertWhistle(t.db, street.id, "W261127-01", base);
-    const w2 = await insertWhistle(t.db, street.id, "W261127-02", base);
-    const busy = await insertDispatch(t.db, w1.id, cg.id, at(1800));
-    const quiet = await insertDispatch(t.db, w1.id, ga.id, at(1800));
-    await insertDispatch(t.db, w2.id, cg.id, at(1800));
+    const { street, cg, w1, w2, busy, quiet } = await twoWhistles();
     await t.db
       .update(dispatches)
       .set({
@@ -144,14 +150,7 @@ describe(`epoch milliseconds in views (${process.env.TEST_DATABASE_URL ? "postgr
 
 describe(`a whistle's timeline (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"})`, () => {
   it("reads colleagues' report-ins from report_ins as joined entries, in time order, after the department's own", async () => {
-    const street = await insertUnit(t.db, "street", "朝阳门街道");
-    const cg = await insertUnit(t.db, "department", "城管执法队");
-    const ga = await insertUnit(t.db, "department", "派出所");
-    const w = await insertWhistle(t.db, street.id, "W261127-01", base);
-    const other = await insertWhistle(t.db, street.id, "W261127-02", base);
-    const d1 = await insertDispatch(t.db, w.id, cg.id, at(1800));
-    const d2 = await insertDispatch(t.db, w.id, ga.id, at(1800));
-    const elsewhere = await insertDispatch(t.db, other.id, cg.id, at(1800));
+    const { cg, w1: w, busy: d1, quiet: d2, elsewhere } = await twoWhistles();
     await t.db
       .update(dispatches)
       .set({ state: "reported", reportedAt: at(60), reportedBy: "ou_first" })
