@@ -10,8 +10,10 @@ import type { CardRenderer, RecordHook } from "../outbox-worker";
 
 /**
  * Where a whistle's cards live and how they are kept current: every change re-renders the cards
- * from the database and queues one update per card (coalesced: only the newest render is sent).
- * Until a card's send is delivered, updates point at it through its outbox key.
+ * from the database and queues one update per card (coalesced: only the newest render is sent) —
+ * or, for the summary during a burst of taps, queues an update rendered from the database when it
+ * is delivered (`queueSummaryRefresh`). Until a card's send is delivered, updates point at it
+ * through its outbox key.
  */
 
 const stamp = (w: Pick<WhistleView, "createdAt">) => w.createdAt.getTime().toString(36);
