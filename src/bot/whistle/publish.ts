@@ -69,12 +69,8 @@ export function queueSummaryRefresh(
 }
 
 export interface PublishOptions {
-  /** Skip this department card (the callback answer carries it). */
-  exceptDispatchId?: number;
   /** Skip the summary card (the callback answer carries it). */
   exceptSummary?: boolean;
-  /** Only the summary card (a change that shows on no department card). */
-  summaryOnly?: boolean;
 }
 
 /** Queue updates of a whistle's cards rendered from `w` (already loaded from the database). */
@@ -87,9 +83,7 @@ export function publishCards(
 ): void {
   if (!opts.exceptSummary)
     out.patchCard(summaryCardRef(w), renderSummaryCard(w, now, tz), { whistleId: w.id });
-  if (opts.summaryOnly) return;
   for (const d of w.dispatches) {
-    if (d.id === opts.exceptDispatchId) continue;
     out.patchCard(dispatchCardRef(w, d), renderDepartmentCard(w, d, now, tz), { whistleId: w.id });
   }
 }
