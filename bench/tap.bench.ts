@@ -161,7 +161,8 @@ async function measureBaseline(database: Database): Promise<RunStats> {
  * The floor: what any answered tap costs before the whistle's own work. The same sealed requests
  * through the same app — /lark/events: read, verify, decrypt, validate, the dedupe row in the group
  * commit, the answer — for a card action whose handler only returns a real tap's answer (toast and
- * card): nothing locked, decided, written or rendered. The taps over this floor is the whistle's share.
+ * card): nothing locked, decided, written or rendered. What the taps fall short of it is the
+ * whistle's own work.
  */
 const FLOOR_ACTION = "bench_floor";
 
@@ -591,7 +592,7 @@ async function measureTaps(label: string, database: Database): Promise<Line[]> {
         failed: spread.failed,
       },
       { label: `${label} taps hot (1 dispatch)`, stats: hot.stats, baseline, failed: hot.failed },
-      { label: `${label} floor: verify + 1 insert + answer`, stats: floor, baseline, floor: true },
+      { label: `${label} floor (do-nothing action)`, stats: floor, baseline, floor: true },
     ];
   } finally {
     await w.runtime.worker.idle();

@@ -236,17 +236,17 @@ export class OutboxWorker {
         this.o.lark.withLogFields?.({ outbox: row.id, whistle_id: row.whistleId ?? undefined }) ??
         this.o.lark;
       try {
-        // Rendered now, after any rate-limit wait: the card shows the state it is sent with.
-        const rendered = renderer && "render" in m ? await renderer(db, m.render.arg, this.now()) : null;
-        if (rendered === undefined) {
-          await markOutboxFinal(db, row.id, "dropped", "nothing to render");
-          log.info("outbox dropped", Object.assign({}, fields, { renderer: "render" in m && m.render.name }));
-          return "dropped";
+        let message = m;
+        if ("render" in m && renderer) {
+          // Rendered now, after any rate-limit wait: the card shows the state it is sent with.
+          const content = await renderer(db, m.render.arg, this.now());
+          if (content === undefined) {
+            await markOutboxFinal(db, row.id, "dropped", "nothing to render");
+            log.info("outbox dropped", Object.assign({}, fields, { renderer: m.render.name }));
+            return "dropped";
+          }
+          message = { kind: "patch_card", messageId: m.messageId, content };
         }
-        const message: OutboxPayload =
-          rendered === null || m.kind !== "patch_card"
-            ? m
-            : { kind: "patch_card", messageId: m.messageId, content: rendered };
         resultId = await this.call(lark, message, messageId, row.idempotencyKey, log, fields);
       } finally {
         // From now on the call counts from when it ended (Lark saw it no later than that).
