@@ -86,6 +86,20 @@ export interface WhistleView {
   dispatches: DispatchView[];
 }
 
+/**
+ * What a department card shows of its whistle: all of it but the other departments' state — of
+ * those only who was summoned, in order. A `WhistleView` is one.
+ */
+export interface CardWhistle extends Omit<WhistleView, "dispatches"> {
+  dispatches: { id: number; department: { id: number; name: string } }[];
+}
+
+/** A department card's data: its whistle and its dispatch, with the first report-ins and latest notes. */
+export interface DepartmentCardView {
+  whistle: CardWhistle;
+  dispatch: DispatchView;
+}
+
 export interface TimelineEntry {
   at: Date;
   kind:

@@ -1,6 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { renderDepartmentCard } from "../../src/bot/cards/department-card";
 import { executeRows } from "../../src/db/database";
+import { departmentCardViews } from "../../src/db/queries/department-cards";
 import { addTimelineEntries, epochMs, timelineOf, whistleViews } from "../../src/db/queries/whistles";
 import { dispatches, progressNotes, reportIns, whistles } from "../../src/db/schema";
 import { VIEW_NOTES, VIEW_REPORTERS } from "../../src/domain/whistle";
@@ -120,15 +122,69 @@ describe(`whistle views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"
       progress: [],
     });
     expect(await whistleViews(t.db, [])).toEqual([]);
+  });
 
-    // Report-ins only of the dispatches asked for (the cards a batch answers with).
-    const [narrow] = await whistleViews(t.db, [w1.id], { reportersOf: [quiet.id] });
-    expect(narrow?.dispatches[0]).toMatchObject({ reporters: [], reporterCount: 0, progressCount: 12 });
-    expect(narrow?.dispatches[0]?.state).toBe("on_site");
-    const [wide] = await whistleViews(t.db, [w1.id], { reportersOf: [busy.id] });
-    expect(wide?.dispatches[0]?.reporterCount).toBe(30);
-    const [none] = await whistleViews(t.db, [w1.id], { reportersOf: [] });
-    expect(none?.dispatches[0]?.reporters).toEqual([]);
+  it("for department cards: one dispatch's card data, the same as its whistle's view gives, whatever the state", async () => {
+    const { w1, w2, busy, quiet, elsewhere } = await twoWhistles();
+    await t.db
+      .update(dispatches)
+      .set({
+        state: "reported",
+        reportedAt: at(60),
+        reportedBy: "ou_0",
+        lateMinutes: 4,
+        cardMessageId: "om_c",
+      })
+      .where(eq(dispatches.id, busy.id));
+    await t.db
+      .insert(reportIns)
+      .values(
+        Array.from({ length: 25 }, (_, i) => ({ dispatchId: busy.id, openId: `ou_${i}`, at: at(60 + i) })),
+      );
+    await t.db.insert(progressNotes).values(
+      Array.from({ length: 12 }, (_, i) => ({
+        dispatchId: quiet.id,
+        openId: "ou_p",
+        note: `第${i}条`,
+        at: at(90 + i),
+      })),
+    );
+    await t.db
+      .update(whistles)
+      .set({ status: "resolved", resolvedAt: at(3600), resolvedBy: "ou_official", resolution: "已清理" })
+      .where(eq(whistles.id, w2.id));
+
+    const ids = [busy.id, quiet.id, elsewhere.id];
+    const cards = await departmentCardViews(t.db, [...ids, 999]);
+    expect([...cards.keys()].sort()).toEqual([...ids].sort());
+    const views = await whistleViews(t.db, [w1.id, w2.id]);
+    const now = at(1900);
+    for (const v of views) {
+      for (const d of v.dispatches) {
+        const c = cards.get(d.id);
+        expect(c?.dispatch).toEqual(d);
+        expect(c?.whistle).toEqual({
+          ...v,
+          dispatches: v.dispatches.map((x) => ({ id: x.id, department: x.department })),
+        });
+        if (!c) continue;
+        expect(renderDepartmentCard(c.whistle, c.dispatch, now, "Asia/Shanghai")).toEqual(
+          renderDepartmentCard(v, d, now, "Asia/Shanghai"),
+        );
+      }
+    }
+    expect(cards.get(busy.id)?.dispatch).toMatchObject({ reporterCount: 25, lateMinutes: 4 });
+    expect(cards.get(busy.id)?.dispatch.reporters).toHaveLength(VIEW_REPORTERS);
+    expect(cards.get(quiet.id)?.dispatch.progress.map((p) => p.note)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `第${i}条`).slice(-VIEW_NOTES),
+    );
+    expect(cards.get(quiet.id)?.dispatch).toMatchObject({
+      progressCount: 12,
+      reporters: [],
+      reporterCount: 0,
+    });
+    expect(cards.get(elsewhere.id)?.whistle).toMatchObject({ status: "resolved", resolution: "已清理" });
+    expect(await departmentCardViews(t.db, [])).toEqual(new Map());
   });
 });
 

@@ -1,10 +1,10 @@
 import { duration } from "../../domain/time";
 import {
+  type CardWhistle,
   type DispatchView,
   NAMED_COLLEAGUES,
   TYPE_LABEL,
   VIEW_NOTES,
-  type WhistleView,
 } from "../../domain/whistle";
 import { button, type Card, card, columns, type Element, form, hr, input, md, type TagColor } from "./kit";
 import {
@@ -33,7 +33,7 @@ import {
  * `{ action: "progress", d }` — `d` is the dispatch id; each value also carries `w`, the whistle id,
  * so concurrent transactions can take their locks in one order (whistle, then dispatch).
  */
-export function renderDepartmentCard(w: WhistleView, d: DispatchView, now: Date, tz: string): Card {
+export function renderDepartmentCard(w: CardWhistle, d: DispatchView, now: Date, tz: string): Card {
   const open = w.status === "open";
   const over = overdueMinutes(w, d, now);
   const els: Element[] = [md(facts(w, d, now, tz))];
@@ -104,7 +104,7 @@ export function renderDepartmentCard(w: WhistleView, d: DispatchView, now: Date,
   );
 }
 
-function facts(w: WhistleView, d: DispatchView, now: Date, tz: string): string {
+function facts(w: CardWhistle, d: DispatchView, now: Date, tz: string): string {
   const lines = [`**事项**：${safe(w.matter)}`];
   if (w.place) lines.push(`**地点**：${safe(w.place)}`);
   lines.push(`**吹哨**：${safe(w.street.name)} ${at(w.whistlerOpenId)} · ${when(w.createdAt, now, tz)}`);
@@ -125,7 +125,7 @@ function pendingLine(d: DispatchView, over: number | null, now: Date, tz: string
   return lines.join("\n");
 }
 
-function reportLines(w: WhistleView, d: DispatchView, now: Date, tz: string): string {
+function reportLines(w: CardWhistle, d: DispatchView, now: Date, tz: string): string {
   const lines: string[] = [];
   const took = tookMinutes(w, d);
   const late = lateText(d);
@@ -161,7 +161,7 @@ function progressLines(d: DispatchView, now: Date, tz: string): string {
   ].join("\n");
 }
 
-function stateTag(w: WhistleView, d: DispatchView, over: number | null): { text: string; color: TagColor } {
+function stateTag(w: CardWhistle, d: DispatchView, over: number | null): { text: string; color: TagColor } {
   if (w.status === "resolved") return { text: "已办结", color: "green" };
   if (w.status === "cancelled") return { text: "已撤销", color: "neutral" };
   if (d.state === "pending")
@@ -170,7 +170,7 @@ function stateTag(w: WhistleView, d: DispatchView, over: number | null): { text:
   return d.state === "on_site" ? { text: "已到场", color: "turquoise" } : { text: "已报到", color: "green" };
 }
 
-function previewText(w: WhistleView, d: DispatchView, over: number | null, now: Date, tz: string): string {
+function previewText(w: CardWhistle, d: DispatchView, over: number | null, now: Date, tz: string): string {
   const what = `${w.street.name}吹哨：${truncate(w.matter, 30)}`;
   if (w.status === "resolved") return `已办结 · ${what}`;
   if (w.status === "cancelled") return `已撤销 · ${what}`;

@@ -1,5 +1,6 @@
 import { clockOrDay, duration, minutesBetween } from "../../domain/time";
 import type {
+  CardWhistle,
   DispatchState,
   DispatchView,
   WhistleStatus,
@@ -39,7 +40,7 @@ export const STATE_LABEL: Record<DispatchState, string> = {
 };
 
 /** Header colour of a whistle card: the type's colour while open, green once resolved, grey once cancelled. */
-export function headerColor(w: WhistleView): HeaderColor {
+export function headerColor(w: CardWhistle): HeaderColor {
   if (w.status === "resolved") return "green";
   if (w.status === "cancelled") return "grey";
   return TYPE_COLOR[w.type];
@@ -84,7 +85,7 @@ export function truncate(s: string, max: number): string {
 export const when: (date: Date, now: Date, tz: string) => string = clockOrDay;
 
 /** When the whistle ended (resolved or cancelled); null while open. */
-export function endedAt(w: WhistleView): Date | null {
+export function endedAt(w: CardWhistle): Date | null {
   if (w.status === "resolved") return w.resolvedAt;
   if (w.status === "cancelled") return w.cancelledAt;
   return null;
@@ -94,7 +95,7 @@ export function endedAt(w: WhistleView): Date | null {
  * Minutes past the deadline of a dispatch still pending (0 when marked overdue a moment before the deadline
  * by the sweep's clock), or null when it is not overdue. After the whistle ended, lateness stops at the end.
  */
-export function overdueMinutes(w: WhistleView, d: DispatchView, now: Date): number | null {
+export function overdueMinutes(w: CardWhistle, d: DispatchView, now: Date): number | null {
   if (d.state !== "pending") return null;
   const ref = endedAt(w) ?? now;
   const past = ref.getTime() >= d.deadlineAt.getTime();
@@ -106,7 +107,7 @@ export function overdueMinutes(w: WhistleView, d: DispatchView, now: Date): numb
 export const overdueText = (minutes: number): string => (minutes >= 1 ? `超时${duration(minutes)}` : "超时");
 
 /** Minutes from the whistle to the department's report-in, or null. */
-export function tookMinutes(w: WhistleView, d: DispatchView): number | null {
+export function tookMinutes(w: CardWhistle, d: DispatchView): number | null {
   return d.reportedAt ? Math.max(0, minutesBetween(w.createdAt, d.reportedAt)) : null;
 }
 
@@ -226,7 +227,7 @@ export function fitLines(lines: string[], budget: number, omitted: (n: number) =
 }
 
 /** The end of the matter, for a resolved or cancelled whistle. */
-export function finalLines(w: WhistleView, now: Date, tz: string): string {
+export function finalLines(w: CardWhistle, now: Date, tz: string): string {
   if (w.status === "resolved") {
     const by = w.resolvedBy ? `${at(w.resolvedBy)} ` : "";
     const time = w.resolvedAt ? when(w.resolvedAt, now, tz) : "";

@@ -6,7 +6,7 @@ import { addProgress, markOnSite, type ReportInOutcome, reportIn } from "../../d
 import { renderDepartmentCard } from "../cards/department-card";
 import type { ActionContext, Bot, CallbackAnswer, Deferred } from "../router";
 import { type DeskRows, desk, prepareDesk } from "./dispatch-desk";
-import { batchWhistles } from "./loader";
+import { batchCards } from "./loader";
 import { queueSummaryRefresh } from "./publish";
 import { memberOfUnit } from "./roles";
 
@@ -58,20 +58,14 @@ function answer(
   toast: CallbackAnswer["toast"],
   summaryChanged: boolean,
 ): Deferred {
-  const whistleId = l.whistle.id;
-  if (summaryChanged && desk(ctx).refreshesSummary(whistleId)) queueSummaryRefresh(ctx.out, l.whistle);
+  if (summaryChanged && desk(ctx).refreshesSummary(l.whistle.id)) queueSummaryRefresh(ctx.out, l.whistle);
   return {
     deferred: async () => {
-      const w = await ctx.batch.once(`view:${whistleId}:${l.dispatch.id}`, async () =>
-        (await batchWhistles(ctx)).load(whistleId, l.dispatch.id),
-      );
-      if (!w) return { toast };
-      const d = w.dispatches.find((x) => x.id === l.dispatch.id);
-      if (!d) return { toast };
-      const card = await ctx.batch.once(`dcard:${d.id}`, async () =>
-        renderDepartmentCard(w, d, ctx.now, ctx.tz),
-      );
-      return { toast, card: { type: "raw", data: card } };
+      const card = await ctx.batch.once(`dcard:${l.dispatch.id}`, async () => {
+        const v = await (await batchCards(ctx)).load(l.dispatch.id);
+        return v && renderDepartmentCard(v.whistle, v.dispatch, ctx.now, ctx.tz);
+      });
+      return card ? { toast, card: { type: "raw", data: card } } : { toast };
     },
   };
 }

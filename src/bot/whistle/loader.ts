@@ -1,29 +1,28 @@
 import type { DbOrTx } from "../../db/database";
-import { whistleViews } from "../../db/queries/whistles";
-import type { WhistleView } from "../../domain/whistle";
+import { departmentCardViews } from "../../db/queries/department-cards";
+import type { DepartmentCardView } from "../../domain/whistle";
 import type { BatchMemo } from "../router";
 
 /**
- * Whistle views for a batch's deferred answers, loaded together: every `load(id, dispatchId)` asked
- * for in the same tick is answered by one `whistleViews(ids)` (one round trip), however many
- * whistles the batch's taps touched. Only the dispatches whose cards are answered with carry their
- * report-ins (the summary card shows none).
+ * What a batch's deferred answers render their department cards from, loaded together: every
+ * `load(dispatchId)` asked for in the same tick is answered by one `departmentCardViews` (one
+ * statement), however many cards the batch's taps answer with.
  */
-class WhistleLoader {
+class CardLoader {
   private wanted = new Map<
     number,
-    { resolve: (w: WhistleView | undefined) => void; reject: (e: unknown) => void }[]
+    { resolve: (v: DepartmentCardView | undefined) => void; reject: (e: unknown) => void }[]
   >();
-  private reportersOf = new Set<number>();
   private scheduled = false;
 
   constructor(private readonly db: DbOrTx) {}
 
-  /** Whistle `id`, with the report-ins of its dispatch `cardOf` (the card to render). */
-  load(id: number, cardOf: number): Promise<WhistleView | undefined> {
-    this.reportersOf.add(cardOf);
+  /** The card data of dispatch `id`, or undefined when it does not exist. */
+  load(id: number): Promise<DepartmentCardView | undefined> {
     return new Promise((resolve, reject) => {
-      this.wanted.set(id, [...(this.wanted.get(id) ?? []), { resolve, reject }]);
+      const waiters = this.wanted.get(id);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.wanted.set(id, [{ resolve, reject }]);
       if (!this.scheduled) {
         this.scheduled = true;
         queueMicrotask(() => void this.flush());
@@ -32,14 +31,12 @@ class WhistleLoader {
   }
 
   private async flush() {
-    const [wanted, reportersOf] = [this.wanted, this.reportersOf];
+    const wanted = this.wanted;
     this.wanted = new Map();
-    this.reportersOf = new Set();
     this.scheduled = false;
     try {
-      const views = await whistleViews(this.db, [...wanted.keys()], { reportersOf: [...reportersOf] });
-      const byId = new Map(views.map((w) => [w.id, w] as const));
-      for (const [id, waiters] of wanted) for (const w of waiters) w.resolve(byId.get(id));
+      const views = await departmentCardViews(this.db, Array.from(wanted.keys()));
+      for (const [id, waiters] of wanted) for (const w of waiters) w.resolve(views.get(id));
     } catch (err) {
       for (const waiters of wanted.values()) for (const w of waiters) w.reject(err);
     }
@@ -47,6 +44,6 @@ class WhistleLoader {
 }
 
 /** The batch's loader (one per batch: what it loads reflects every handler of the batch). */
-export function batchWhistles(ctx: { tx: DbOrTx; batch: BatchMemo }): Promise<WhistleLoader> {
-  return ctx.batch.once("whistle-loader", async () => new WhistleLoader(ctx.tx));
+export function batchCards(ctx: { tx: DbOrTx; batch: BatchMemo }): Promise<CardLoader> {
+  return ctx.batch.once("card-loader", async () => new CardLoader(ctx.tx));
 }

@@ -180,14 +180,33 @@ export async function timelineOf(db: DbOrTx, whistleId: number): Promise<Timelin
   }));
 }
 
-export interface ViewOptions {
-  /**
-   * Only these dispatches carry their report-ins (`reporters`, `reporterCount`); the others' are
-   * empty. For callers that render only some department cards (a batch of taps answers with the
-   * tapped cards): report-ins are most of a busy whistle's rows. Default: every dispatch.
-   */
-  reportersOf?: number[];
-}
+/**
+ * A timestamp as epoch milliseconds (a float8): what `new Date()` takes fastest, where parsing
+ * Postgres's timestamp text costs ~0.5 µs each — thousands per batch of views. Truncated to the
+ * millisecond, as the drivers' own parsing does.
+ *
+ * `date_part` computes in float8 (0.5 µs a value); `extract` in numeric (1.3 µs). A float8 epoch
+ * is within 2.4e-4 ms of the exact value until the 22nd century, and a timestamp's fraction of a
+ * millisecond is a whole number of µs (≤ 0.999 ms): adding 0.0005 ms before `floor` gives the exact
+ * truncation, where plain `floor` is off by one for ~0.5 % of whole milliseconds.
+ */
+export const epochMs = (column: SQL) => sql`floor(date_part('epoch', ${column}) * 1000 + 0.0005)`;
+
+/**
+ * A view's whistle columns, as `ViewRow` names them: the whistle is `w`, its street `s`.
+ * Timestamps as epoch milliseconds (see `epochMs`).
+ */
+export const WHISTLE_COLUMNS = sql`w.id, w.code, w.type, w.matter, w.place, w.street_id, s.name as street_name,
+  w.street_chat_id, w.whistler_open_id, w.status, w.limit_minutes, ${epochMs(sql`w.created_at`)} as created_at,
+  ${epochMs(sql`w.deadline_at`)} as deadline_at, ${epochMs(sql`w.resolved_at`)} as resolved_at, w.resolved_by,
+  w.resolution, ${epochMs(sql`w.cancelled_at`)} as cancelled_at, w.cancelled_by, w.cancel_reason,
+  w.summary_message_id`;
+
+/** A dispatch as a JSON array in `DispatchTuple` order: the dispatch is `d`, its department `u`. */
+export const DISPATCH_TUPLE = sql`json_build_array(
+  d.id, d.department_id, u.name, d.chat_id, d.card_message_id, d.state, ${epochMs(sql`d.deadline_at`)},
+  ${epochMs(sql`d.reported_at`)}, d.reported_by, d.late_minutes, ${epochMs(sql`d.on_site_at`)}, d.on_site_by,
+  ${epochMs(sql`d.overdue_at`)}, d.escalation_count)`;
 
 /**
  * Load whistles (by id) as views, in the order of `ids`. Three statements sent together (one
@@ -196,49 +215,30 @@ export interface ViewOptions {
  * progress notes with theirs — what the cards show, however many people tap (a card names the
  * first few, then counts).
  */
-export async function whistleViews(
-  db: DbOrTx,
-  ids: number[],
-  opts: ViewOptions = {},
-): Promise<WhistleView[]> {
+export async function whistleViews(db: DbOrTx, ids: number[]): Promise<WhistleView[]> {
   if (ids.length === 0) return [];
   const idList = sql`${sql.param(ids)}::int[]`;
   const ofWhistles = sql`(select d.id from dispatches d where d.whistle_id = any(${idList}))`;
-  const reportersOf = opts.reportersOf
-    ? opts.reportersOf.length > 0
-      ? sql`any(${sql.param(opts.reportersOf)}::int[])`
-      : undefined
-    : sql`any(array${ofWhistles})`;
   const [rows, reporters, notes] = await Promise.all([
     executeRows<ViewRow>(
       db,
-      sql`select w.id, w.code, w.type, w.matter, w.place, w.street_id, s.name as street_name,
-        w.street_chat_id, w.whistler_open_id, w.status, w.limit_minutes, ${epochMs(sql`w.created_at`)} as created_at,
-        ${epochMs(sql`w.deadline_at`)} as deadline_at, ${epochMs(sql`w.resolved_at`)} as resolved_at, w.resolved_by,
-        w.resolution, ${epochMs(sql`w.cancelled_at`)} as cancelled_at, w.cancelled_by, w.cancel_reason,
-        w.summary_message_id,
+      sql`select ${WHISTLE_COLUMNS},
         coalesce((
-          select json_agg(json_build_array(
-            d.id, d.department_id, u.name, d.chat_id, d.card_message_id, d.state, ${epochMs(sql`d.deadline_at`)},
-            ${epochMs(sql`d.reported_at`)}, d.reported_by, d.late_minutes, ${epochMs(sql`d.on_site_at`)}, d.on_site_by,
-            ${epochMs(sql`d.overdue_at`)},
-            d.escalation_count) order by d.id)
+          select json_agg(${DISPATCH_TUPLE} order by d.id)
           from dispatches d join units u on u.id = d.department_id
           where d.whistle_id = w.id), '[]') as dispatches
       from whistles w join units s on s.id = w.street_id
       where w.id = any(${idList})`,
     ),
-    reportersOf
-      ? executeRows<ListedRow>(
-          db,
-          sql`select d.id as dispatch_id, r.open_id, null as note, ${epochMs(sql`r.at`)} as at, c.n
-          from (select d.id from dispatches d where d.id = ${reportersOf}) d
-          cross join lateral (select count(*) as n from report_ins r where r.dispatch_id = d.id) c
-          cross join lateral (select r.open_id, r.at, r.id from report_ins r where r.dispatch_id = d.id
-            order by r.at, r.id limit ${VIEW_REPORTERS}) r
-          order by d.id, r.at, r.id`,
-        )
-      : Promise.resolve([]),
+    executeRows<ListedRow>(
+      db,
+      sql`select d.id as dispatch_id, r.open_id, null as note, ${epochMs(sql`r.at`)} as at, c.n
+      from (select d.id from dispatches d where d.whistle_id = any(${idList})) d
+      cross join lateral (select count(*) as n from report_ins r where r.dispatch_id = d.id) c
+      cross join lateral (select r.open_id, r.at, r.id from report_ins r where r.dispatch_id = d.id
+        order by r.at, r.id limit ${VIEW_REPORTERS}) r
+      order by d.id, r.at, r.id`,
+    ),
     executeRows<ListedRow>(
       db,
       sql`select dispatch_id, open_id, note, ${epochMs(sql`at`)} as at, n from (
@@ -291,19 +291,8 @@ function listed(rows: ListedRow[]): Map<number, { rows: ListedRow[]; count: numb
   return out;
 }
 
-/**
- * A timestamp as epoch milliseconds (a float8): what `new Date()` takes fastest, where parsing
- * Postgres's timestamp text costs ~0.5 µs each — thousands per batch of views. Truncated to the
- * millisecond, as the drivers' own parsing does.
- *
- * `date_part` computes in float8 (0.5 µs a value); `extract` in numeric (1.3 µs). A float8 epoch
- * is within 2.4e-4 ms of the exact value until the 22nd century, and a timestamp's fraction of a
- * millisecond is a whole number of µs (≤ 0.999 ms): adding 0.0005 ms before `floor` gives the exact
- * truncation, where plain `floor` is off by one for ~0.5 % of whole milliseconds.
- */
-export const epochMs = (column: SQL) => sql`floor(date_part('epoch', ${column}) * 1000 + 0.0005)`;
-
-interface ViewRow {
+/** A row's whistle columns (`WHISTLE_COLUMNS`). */
+export interface WhistleColumns {
   id: number;
   code: string;
   type: WhistleView["type"];
@@ -324,11 +313,14 @@ interface ViewRow {
   cancelled_by: string | null;
   cancel_reason: string | null;
   summary_message_id: string | null;
-  /** JSON arrays in the order of the statement's `json_build_array`. */
+}
+
+interface ViewRow extends WhistleColumns {
   dispatches: DispatchTuple[];
 }
 
-type DispatchTuple = [
+/** A dispatch as `DISPATCH_TUPLE` builds it. */
+export type DispatchTuple = [
   id: number,
   departmentId: number,
   departmentName: string,
@@ -346,10 +338,18 @@ type DispatchTuple = [
 ];
 
 /** A timestamp from its epoch milliseconds (see `epochMs`). */
-const date = (v: number): Date => new Date(v);
+export const date = (v: number): Date => new Date(v);
 const dateOrNull = (v: number | null): Date | null => (v === null ? null : new Date(v));
 
 function toView(r: ViewRow): WhistleView {
+  return whistleOf(r, r.dispatches.map(toDispatchView));
+}
+
+/** A view's whistle from its columns, with the dispatches given (whole views or less). */
+export function whistleOf<D>(
+  r: WhistleColumns,
+  dispatches: D[],
+): Omit<WhistleView, "dispatches"> & { dispatches: D[] } {
   return {
     id: Number(r.id),
     code: r.code,
@@ -369,11 +369,12 @@ function toView(r: ViewRow): WhistleView {
     cancelledBy: r.cancelled_by,
     cancelReason: r.cancel_reason,
     summaryMessageId: r.summary_message_id,
-    dispatches: r.dispatches.map(toDispatchView),
+    dispatches,
   };
 }
 
-function toDispatchView(t: DispatchTuple): DispatchView {
+/** A dispatch's view from its tuple, without report-ins or notes (the caller adds what it loaded). */
+export function toDispatchView(t: DispatchTuple): DispatchView {
   const [id, departmentId, departmentName, chatId, cardMessageId, state, deadlineAt, ...rest] = t;
   const [reportedAt, reportedBy, lateMinutes, onSiteAt, onSiteBy, overdueAt, escalationCount] = rest;
   return {
