@@ -2,7 +2,13 @@ import { eq } from "drizzle-orm";
 import { addProgressNote } from "../../db/queries/whistles";
 import { units } from "../../db/schema";
 import { can } from "../../domain/permissions";
-import { addProgress, markOnSite, type ReportInOutcome, reportIn } from "../../domain/whistle";
+import {
+  addProgress,
+  type DepartmentCardView,
+  markOnSite,
+  type ReportInOutcome,
+  reportIn,
+} from "../../domain/whistle";
 import { renderDepartmentCard } from "../cards/department-card";
 import type { ActionContext, Bot, CallbackAnswer, Deferred } from "../router";
 import { type DeskRows, desk, prepareDesk } from "./dispatch-desk";
@@ -63,11 +69,28 @@ function answer(
     deferred: async () => {
       const card = await ctx.batch.once(`dcard:${l.dispatch.id}`, async () => {
         const v = await (await batchCards(ctx)).load(l.dispatch.id);
-        return v && renderDepartmentCard(v.whistle, v.dispatch, ctx.now, ctx.tz);
+        return v && renderOrLog(ctx, v);
       });
       return card ? { toast, card: { type: "raw", data: card } } : { toast };
     },
   };
+}
+
+/**
+ * The department card, or undefined when rendering it fails: a bug in a card must not cost the
+ * report-in (the tap is recorded and answered with its toast; the card catches up with the next
+ * change). Only rendering is caught — a failed read fails the batch, which is retried.
+ */
+function renderOrLog(ctx: ActionContext, v: DepartmentCardView) {
+  try {
+    return renderDepartmentCard(v.whistle, v.dispatch, ctx.now, ctx.tz);
+  } catch (err) {
+    ctx.log.error("department card not rendered; answering with the toast only", {
+      dispatch_id: v.dispatch.id,
+      error: err,
+    });
+    return undefined;
+  }
 }
 
 /**
