@@ -1,9 +1,10 @@
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { admins, dispatches, reportIns } from "../src/db/schema";
+import { dispatches, reportIns } from "../src/db/schema";
 import { button, cardText } from "./support/cards";
 import { say } from "./support/chat";
 import { resetDatabase } from "./support/db";
+import { standardDistrict } from "./support/district";
 import { type Harness, larkHarness } from "./support/harness";
 
 const ADMIN = "ou_admin000000000000000000000000001";
@@ -16,15 +17,7 @@ let h: Harness;
 beforeEach(async () => {
   h = await larkHarness();
   await resetDatabase(h.t);
-  await h.t.db.insert(admins).values({ openId: ADMIN, source: "env" });
-  h.fake.addChat("oc_street", { name: "朝阳门街道工作群", members: [ADMIN, OFFICIAL] });
-  h.fake.addChat("oc_cg", { name: "城管执法队", members: [ADMIN, CG1, CG2, CG3] });
-  for (const [chat, cmd] of [
-    ["oc_street", "/绑定 街乡 朝阳门街道"],
-    ["oc_cg", "/绑定 部门 城管执法队 城管"],
-  ] as const) {
-    expect((await say(h, chat, ADMIN, cmd)).text).toContain("✅");
-  }
+  await standardDistrict(h, { admin: ADMIN, official: OFFICIAL, cg: [CG1, CG2, CG3] });
 });
 afterEach(async () => {
   await h.close();

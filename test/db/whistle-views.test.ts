@@ -33,6 +33,18 @@ async function twoWhistles() {
   return { street, cg, w1, w2, busy, quiet, elsewhere };
 }
 
+/** 12 progress notes (第0条 … 第11条) by one person, a second apart from `fromSecond`. */
+async function addNotes(dispatchId: number, openId: string, fromSecond: number) {
+  await t.db.insert(progressNotes).values(
+    Array.from({ length: 12 }, (_, i) => ({
+      dispatchId,
+      openId,
+      note: `第${i}条`,
+      at: at(fromSecond + i),
+    })),
+  );
+}
+
 describe(`whistle views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"})`, () => {
   it("carry every column, the first report-ins and the latest notes with their counts, in the order asked", async () => {
     const { street, cg, w1, w2, busy, quiet } = await twoWhistles();
@@ -61,14 +73,7 @@ describe(`whistle views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"
       at: at(60 + i),
     }));
     await t.db.insert(reportIns).values([...people].reverse());
-    await t.db.insert(progressNotes).values(
-      Array.from({ length: 12 }, (_, i) => ({
-        dispatchId: busy.id,
-        openId: "ou_1",
-        note: `第${i}条`,
-        at: at(700 + i),
-      })),
-    );
+    await addNotes(busy.id, "ou_1", 700);
 
     const views = await whistleViews(t.db, [w2.id, w1.id, 999]);
     expect(views.map((v) => v.code)).toEqual(["W261127-02", "W261127-01"]);
@@ -141,14 +146,7 @@ describe(`whistle views (${process.env.TEST_DATABASE_URL ? "postgres" : "pglite"
       .values(
         Array.from({ length: 25 }, (_, i) => ({ dispatchId: busy.id, openId: `ou_${i}`, at: at(60 + i) })),
       );
-    await t.db.insert(progressNotes).values(
-      Array.from({ length: 12 }, (_, i) => ({
-        dispatchId: quiet.id,
-        openId: "ou_p",
-        note: `第${i}条`,
-        at: at(90 + i),
-      })),
-    );
+    await addNotes(quiet.id, "ou_p", 90);
     await t.db
       .update(whistles)
       .set({ status: "resolved", resolvedAt: at(3600), resolvedBy: "ou_official", resolution: "已清理" })

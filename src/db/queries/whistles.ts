@@ -233,7 +233,7 @@ export async function whistleViews(db: DbOrTx, ids: number[]): Promise<WhistleVi
     executeRows<ListedRow>(
       db,
       sql`select d.id as dispatch_id, r.open_id, null as note, ${epochMs(sql`r.at`)} as at, c.n
-      from (select d.id from dispatches d where d.whistle_id = any(${idList})) d
+      from ${ofWhistles} d
       cross join lateral (select count(*) as n from report_ins r where r.dispatch_id = d.id) c
       cross join lateral (select r.open_id, r.at, r.id from report_ins r where r.dispatch_id = d.id
         order by r.at, r.id limit ${VIEW_REPORTERS}) r
