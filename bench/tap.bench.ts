@@ -13,9 +13,11 @@
  * - hot: 1000 distinct staff (BENCH_HOT) tapping ONE dispatch (every tap waits for the same row lock, and its
  *   answer re-renders a card listing everyone who tapped before).
  *
- * The taps are warmed up as the baseline is: 2500 taps in the same two patterns on cards of their
- * own (60 more whistles and a second hot card), alternating a batch of each, before the timed runs
- * (a 200-tap warm-up left the JIT still compiling the batch code during the timed runs).
+ * The taps are warmed up as the baseline is: 3 rounds of 2500 taps in the same two patterns on
+ * cards of their own (60 more whistles and a second hot card), alternating a batch of each, before
+ * the timed runs, so they measure a settled JIT: a 200-tap warm-up left it compiling the batch code
+ * during the timed runs, and one round of 2500 still left ≈ 100 ms of TurboFan compiles of the
+ * card rendering (`--trace-opt`: reportLines twice, facts, form …) inside the 1-second spread run.
  *
  * And the floor: the same app and requests for a card action whose handler does nothing but
  * answer with a tap's answer (verify, decrypt, dedupe in the group commit, answer) — how much of
@@ -83,7 +85,7 @@ const WHISTLES = 60;
 const PER_WHISTLE = 5;
 const STAFF_PER_DISPATCH = Number(process.env.BENCH_STAFF ?? 5);
 const HOT_TAPS = Number(process.env.BENCH_HOT ?? 1000);
-const WARM_ROUNDS = Math.max(1, Number(process.env.BENCH_WARM_ROUNDS ?? 1));
+const WARM_ROUNDS = Math.max(1, Number(process.env.BENCH_WARM_ROUNDS ?? 3));
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 100;
 
@@ -471,7 +473,8 @@ async function measureTaps(label: string, database: Database): Promise<Line[]> {
     const spreadTaps = spreadPattern(spreadCards, 0);
     const hotTaps = hotPattern(hotCard, 500_000);
     // The warm-up alternates the two patterns a batch at a time, as a server's day mixes them.
-    // BENCH_WARM_ROUNDS=n repeats it with other staff (n × 2500 taps), to see what a longer one changes.
+    // BENCH_WARM_ROUNDS rounds (default 3) tap them, each round with other staff (2500 taps a round;
+    // the departments' first taps fall in the first round, colleagues joining in the rest).
     const warmCards = warmWhistles.flatMap((s) => cardsOf(w, s.depts, s.tag));
     const warmTaps = Array.from({ length: WARM_ROUNDS }, (_, r) =>
       interleave(
