@@ -17,7 +17,8 @@
  * cards of their own (60 more whistles and a second hot card), alternating a batch of each, before
  * the timed runs, so they measure a settled JIT: a 200-tap warm-up left it compiling the batch code
  * during the timed runs, and one round of 2500 still left ≈ 100 ms of TurboFan compiles of the
- * card rendering (`--trace-opt`: reportLines twice, facts, form …) inside the 1-second spread run.
+ * card rendering (`--trace-opt`: reportLines twice, facts, form …) inside a 1-second timed spread
+ * run (`BENCH_STAFF=10`).
  *
  * And the floor: the same app and requests for a card action whose handler does nothing but
  * answer with a tap's answer (verify, decrypt, dedupe in the group commit, answer) — how much of
