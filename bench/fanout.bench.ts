@@ -136,6 +136,7 @@ async function measureFanout(label: string, database: Database): Promise<Result>
       lark,
       log,
       commitConcurrency: database.kind === "postgres" ? 4 : 1, // as src/server.ts
+      transaction: database.sealableTransaction,
       handleBatch: database.kind === "postgres" ? 8 : 2,
     });
     await runtime.identify();

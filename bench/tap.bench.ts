@@ -28,7 +28,8 @@
  * then /吹哨), the cards are delivered to the fake, and the taps are built from the delivered cards
  * (message id, chat, the 报到 button's value) and sealed before timing. The outbox is NOT drained
  * during the measurement. PGlite always; Postgres when BENCH_DATABASE_URL is set (a throwaway
- * database, pool size and commit concurrency as the server's defaults).
+ * database, pool size, commit concurrency and sealable transactions as the server's defaults;
+ * BENCH_SEAL=off commits through drizzle's transaction instead, for comparison).
  */
 import { randomBytes } from "node:crypto";
 import { and, count, eq, inArray, sql } from "drizzle-orm";
@@ -270,6 +271,7 @@ async function openWorld(database: Database): Promise<World> {
     lark: createLarkClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, log }),
     log,
     commitConcurrency: database.kind === "postgres" ? Number(process.env.BENCH_CC ?? 4) : 1, // as src/server.ts
+    transaction: process.env.BENCH_SEAL === "off" ? undefined : database.sealableTransaction, // as src/server.ts
     handleBatch: database.kind === "postgres" ? 8 : 2,
   });
   await runtime.identify();

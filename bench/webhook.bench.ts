@@ -137,6 +137,7 @@ async function measureWebhook(label: string, database: Database, fake: FakeLark)
     lark: createLarkClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, log }),
     log,
     commitConcurrency: database.kind === "postgres" ? 4 : 1, // as src/server.ts
+    transaction: database.sealableTransaction,
     handleBatch: database.kind === "postgres" ? 8 : 2,
   });
   await runtime.identify();

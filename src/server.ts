@@ -60,6 +60,7 @@ if (config.lark) {
     lark: createLarkClient({ ...lark, log: log.child({ part: "lark" }) }),
     log,
     commitConcurrency: database.kind === "postgres" ? 4 : 1,
+    transaction: database.sealableTransaction,
     handleBatch: database.kind === "postgres" ? 8 : 2,
     tz: config.tzDisplay,
     digestAt: config.digestAt,

@@ -1,4 +1,4 @@
-import type { Db, Tx } from "../db/database";
+import { type Db, type SealableTransaction, TransactionSealedError, type Tx } from "../db/database";
 import { type InboundInsert, recordInbound } from "../db/queries/inbound";
 import type { Logger } from "../log";
 import type { CardActionEvent, LarkEvent } from "./events";
@@ -122,6 +122,8 @@ export async function handleBatch(
   items: Runnable[],
   deps: HandlerDeps,
   fresh?: Promise<(item: Runnable) => boolean>,
+  /** Called once the batch will start no more statements (see `SealableTransaction`). */
+  seal?: () => void,
 ): Promise<{ answers: (CallbackAnswer | undefined)[]; wrote: number }> {
   const out = new OutboxWriter(tx, now);
   // Arrays here are built by push, never `new Array(n)` or `map`: this runs once per batch, and
@@ -175,13 +177,17 @@ export async function handleBatch(
   // runs them in that order, so the reads see the writes). Answers render what the whole batch
   // changed, after every handler ran, started together so what they load is loaded once for all.
   const pending: Promise<void>[] = [memo.barrier(), out.flush()];
+  let readOnly = true;
   for (const { index, answer } of later) {
+    if (!answer.readOnly) readOnly = false;
     pending.push(
       answer.deferred().then((a) => {
         answers[index] = a;
       }),
     );
   }
+  // Every write is started, and the answers only read: the commit can follow right behind.
+  if (readOnly) seal?.();
   await Promise.all(pending);
   const wrote = out.written;
   // Rows the answers queued (rendered from what they read).
@@ -202,6 +208,8 @@ export interface CommitterOptions extends HandlerDeps {
   onAccepted?: () => void;
   /** Transactions in flight at once: 1 for PGlite (one backend anyway), a few for Postgres. */
   concurrency?: number;
+  /** Where the database offers one (Postgres), batches commit through it: see `SealableTransaction`. */
+  transaction?: SealableTransaction;
   maxBatch?: number;
 }
 
@@ -252,12 +260,20 @@ export class EventCommitter {
     let results: PipelineResult[];
     let wrote = 0;
     try {
-      results = await this.o.db.transaction(async (tx) => {
-        const r = await this.runBatch(tx, batch);
+      const run = async (tx: Tx, seal?: () => void) => {
+        const r = await this.runBatch(tx, batch, seal);
         wrote = r.wrote;
         return r.results;
-      });
+      };
+      results = this.o.transaction ? await this.o.transaction(run) : await this.o.db.transaction(run);
     } catch (err) {
+      if (err instanceof TransactionSealedError) {
+        // Committed, but the answers were lost (a bug after the last read): not retried, which
+        // would find every event a duplicate. The person taps again and sees the recorded state.
+        this.o.log.error("batch committed but not answered", { size: batch.length, error: err.cause });
+        for (const p of batch) p.reject(err);
+        return;
+      }
       if (batch.length === 1) {
         if (isTransient(err) && attempt < 4) {
           // A deadlock or serialization failure: nothing was committed; try again shortly.
@@ -292,7 +308,11 @@ export class EventCommitter {
     if (accepted > 0) this.o.onAccepted?.();
   }
 
-  private async runBatch(tx: Tx, batch: Pending[]): Promise<{ results: PipelineResult[]; wrote: number }> {
+  private async runBatch(
+    tx: Tx,
+    batch: Pending[],
+    seal?: () => void,
+  ): Promise<{ results: PipelineResult[]; wrote: number }> {
     const now = this.o.now();
     // Loops and push, not `map`/`filter`/`new Array(n)` (see handleBatch).
     const results: (PipelineResult | undefined)[] = [];
@@ -336,6 +356,7 @@ export class EventCommitter {
             handleNow,
             this.o,
             recorded.then((ids) => (item: Runnable) => ids.has(item.event.eventId)),
+            seal,
           ),
     ]);
     for (const { p, i } of firsts) {

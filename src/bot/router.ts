@@ -80,6 +80,12 @@ export interface BatchPrepare {
  */
 export interface Deferred {
   deferred: () => Promise<CallbackAnswer | undefined>;
+  /**
+   * The answer only reads, and starts its reads without waiting for any I/O first. When every
+   * deferred answer of a batch says so, the batch's COMMIT is sent right behind those reads
+   * (`SealableTransaction`) instead of a round trip later.
+   */
+  readOnly?: true;
 }
 
 export interface CommandContext extends BaseContext {

@@ -1,4 +1,4 @@
-import type { Db } from "../db/database";
+import type { Db, SealableTransaction } from "../db/database";
 import { dispatchStillPending, whistleStillOpen } from "../db/queries/deadlines";
 import type { Logger } from "../log";
 import { InboundWorker } from "./inbound-worker";
@@ -36,6 +36,8 @@ export interface LarkRuntimeOptions {
   outboxLimits?: OutboxLimits;
   /** Event transactions in flight at once (1 for PGlite; a few for Postgres). */
   commitConcurrency?: number;
+  /** The database's `sealableTransaction` where it has one (Postgres): event batches commit through it. */
+  transaction?: SealableTransaction;
   /**
    * Acknowledged events handled per transaction: small on PGlite (one connection: an ack waits for
    * the handling transaction in front of it), larger on Postgres. Default 8.
@@ -104,6 +106,7 @@ export class LarkRuntime {
         lookup: o.lark,
         tz,
         concurrency: o.commitConcurrency,
+        transaction: o.transaction,
       }),
     };
   }

@@ -14,10 +14,33 @@ export type DbOrTx = Db | Tx;
 
 export type DbKind = "pglite" | "postgres";
 
+/**
+ * Run `fn` in one transaction, like `db.transaction`, with one difference: `fn` may call `seal()`
+ * once it has STARTED every statement it will ever run (it may still be waiting for their
+ * results). The commit is then sent right behind them instead of after `fn` returns, saving the
+ * round trip of a COMMIT sent on its own. Statements started after `seal()` are refused with an
+ * error; if any statement fails, the server turns the COMMIT into a ROLLBACK and this rejects.
+ * BEGIN travels with the first statements too. `fn` throwing before `seal()` rolls back; once sealed,
+ * the outcome is the COMMIT's (`TransactionSealedError` when `fn` throws after a successful commit).
+ */
+export type SealableTransaction = <T>(fn: (tx: Tx, seal: () => void) => Promise<T>) => Promise<T>;
+
+/** `fn` failed after `seal()`, but its transaction had committed: its writes stand. */
+export class TransactionSealedError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(
+      `failed after its transaction committed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = "TransactionSealedError";
+  }
+}
+
 /** An open database: the Drizzle handle plus what the entries need to watch and close it. */
 export interface Database {
   db: Db;
   kind: DbKind;
+  /** Postgres through postgres.js only (see `SealableTransaction`); elsewhere `db.transaction`. */
+  sealableTransaction?: SealableTransaction;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { drizzle } from "drizzle-orm/postgres-js";
+import { PostgresJsSession, PostgresJsTransaction } from "drizzle-orm/postgres-js/session";
 import postgres, { type Sql } from "postgres";
-import type { Database, Db } from "./database";
+import { type Database, type Db, TransactionSealedError, type Tx } from "./database";
 import * as schema from "./schema";
 
 export interface PostgresOptions {
@@ -21,10 +22,13 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
     connect_timeout: 10,
     idle_timeout: 60,
   });
-  const db = drizzle(opts.prepare === false ? client : preparing(client), { schema }) as unknown as Db;
+  const texts = { seen: new Set<string>(), max: MAX_PREPARED };
+  const db = drizzle(opts.prepare === false ? client : preparing(client, texts), { schema }) as unknown as Db;
   return {
     db,
     kind: "postgres",
+    sealableTransaction: (fn) =>
+      sealableTransaction(client, db, opts.prepare === false ? undefined : texts, fn),
     async ping() {
       await client`select 1`;
     },
@@ -54,6 +58,8 @@ export const MAX_PREPARED = 500;
 export function preparing<T extends Sql>(
   sql: T,
   texts: { seen: Set<string>; max: number } = { seen: new Set(), max: MAX_PREPARED },
+  /** Called with every statement before it starts; throws to refuse it. */
+  guard?: (query: string) => void,
 ): T {
   const prepare = (query: string) => {
     if (texts.seen.has(query)) return true;
@@ -64,15 +70,110 @@ export function preparing<T extends Sql>(
   return new Proxy(sql, {
     get(target, prop, receiver) {
       if (prop === "unsafe") {
-        return (query: string, args?: unknown[], options?: Record<string, unknown>) =>
+        return (query: string, args?: unknown[], options?: Record<string, unknown>) => {
+          guard?.(query);
           // Object.assign, not `{ ...options, prepare }` (lint/no-spread-then-properties.grit).
-          target.unsafe(query, args as never, Object.assign({}, options, { prepare: prepare(query) }));
+          return target.unsafe(query, args as never, Object.assign({}, options, { prepare: prepare(query) }));
+        };
       }
       if (prop === "begin" || prop === "savepoint") {
         const original = Reflect.get(target, prop, receiver) as (...a: unknown[]) => unknown;
         return (...a: unknown[]) => {
           const fn = a.pop() as (tx: Sql) => unknown;
           return original.call(target, ...a, (tx: Sql) => fn(preparing(tx, texts)));
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+}
+
+/**
+ * `SealableTransaction` on postgres.js: the transaction runs on a reserved connection whose
+ * BEGIN, statements and COMMIT we send ourselves, so none of them waits for the one before.
+ * (postgres.js's `begin` waits for BEGIN's answer before the first statement, and drizzle's
+ * transaction sends COMMIT only once the callback has returned — two round trips per transaction
+ * in which neither side works.)
+ *
+ * Order on the connection is the order statements reach postgres.js, a few microtasks after they
+ * are started (drizzle's and postgres.js's promise hops). So `seal()` waits for a macrotask — every
+ * statement started before it has then been handed to the connection — before it refuses further
+ * statements and sends COMMIT behind them.
+ */
+async function sealableTransaction<T>(
+  client: Sql,
+  db: Db,
+  texts: { seen: Set<string>; max: number } | undefined,
+  fn: (tx: Tx, seal: () => void) => Promise<T>,
+): Promise<T> {
+  const conn = await client.reserve();
+  let sealed = false;
+  let commit: Promise<{ command: string }> | undefined;
+  let sealing: Promise<void> | undefined;
+  const guard = (query: string) => {
+    if (sealed) throw new Error(`statement started after its transaction was sealed: ${query.slice(0, 80)}`);
+  };
+  const sql = texts
+    ? preparing(conn as unknown as Sql, texts, guard)
+    : guardOnly(conn as unknown as Sql, guard);
+  // Drizzle's own session and transaction classes on our connection: the handle handlers get is a
+  // regular transaction (no nested transactions: a reserved connection has no savepoints).
+  const inner = db as unknown as { dialect: never; session: { schema: never; options: never } };
+  const session = new PostgresJsSession(
+    sql as never,
+    inner.dialect,
+    inner.session.schema,
+    inner.session.options,
+  );
+  const tx = new PostgresJsTransaction(
+    inner.dialect,
+    session as never,
+    inner.session.schema,
+  ) as unknown as Tx;
+  const seal = () => {
+    sealing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      sealed = true;
+      commit = conn.unsafe("commit").execute() as unknown as Promise<{ command: string }>;
+      commit.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+    });
+  };
+  const begin = conn.unsafe("begin").execute();
+  begin.catch(() => {}); // a failed BEGIN fails the statements behind it, and `fn` with them
+  try {
+    let result: T;
+    try {
+      result = await fn(tx, seal);
+      await begin;
+    } catch (err) {
+      if (!sealing) {
+        sealed = true;
+        await conn.unsafe("rollback").catch(() => {});
+        throw err;
+      }
+      await sealing;
+      // COMMIT was sent. The server rolled back if a statement failed; otherwise it committed.
+      const done = await (commit as Promise<{ command: string }>).catch(() => undefined);
+      throw done?.command === "COMMIT" ? new TransactionSealedError(err) : err;
+    }
+    seal();
+    await sealing;
+    const done = await (commit as Promise<{ command: string }>);
+    // The server answers a COMMIT of a failed transaction with ROLLBACK (and no error).
+    if (done.command !== "COMMIT") throw new Error(`transaction not committed (${done.command})`);
+    return result;
+  } finally {
+    conn.release();
+  }
+}
+
+/** The guard without statement caching (connections that must not prepare). */
+function guardOnly<T extends Sql>(sql: T, guard: (query: string) => void): T {
+  return new Proxy(sql, {
+    get(target, prop, receiver) {
+      if (prop === "unsafe") {
+        return (query: string, args?: unknown[], options?: Record<string, unknown>) => {
+          guard(query);
+          return target.unsafe(query, args as never, options as never);
         };
       }
       return Reflect.get(target, prop, receiver);

@@ -72,6 +72,7 @@ export async function larkHarness(opts: HarnessOptions = {}): Promise<Harness> {
     bot: opts.bot,
     now: opts.now,
     commitConcurrency: t.kind === "postgres" ? 4 : 1,
+    transaction: t.sealableTransaction, // as src/server.ts
     handleBatch: t.kind === "postgres" ? 8 : 2,
   });
   await runtime.identify();

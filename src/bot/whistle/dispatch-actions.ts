@@ -73,6 +73,8 @@ function answer(
       });
       return card ? { toast, card: { type: "raw", data: card } } : { toast };
     },
+    // One read (the batch's card loader) and a pure render.
+    readOnly: true,
   };
 }
 

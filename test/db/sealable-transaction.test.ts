@@ -1,0 +1,105 @@
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TransactionSealedError } from "../../src/db/database";
+import { openPostgres } from "../../src/db/postgres";
+import { jobRuns } from "../../src/db/schema";
+import { resetDatabase, type TestDatabase, testDatabase } from "../support/db";
+
+// The sealable transaction is postgres.js's (a reserved connection): PGlite has none.
+describe.runIf(process.env.TEST_DATABASE_URL)("sealable transactions on Postgres", () => {
+  let t: TestDatabase;
+  let database: ReturnType<typeof openPostgres>;
+  beforeAll(async () => {
+    t = await testDatabase();
+    database = openPostgres(t.url as string, { max: 2 });
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+  beforeEach(async () => {
+    await resetDatabase(t);
+  });
+
+  const run = (d: ReturnType<typeof openPostgres>) => {
+    if (!d.sealableTransaction) throw new Error("openPostgres offers a sealable transaction");
+    return d.sealableTransaction;
+  };
+  // Drizzle's queries start when something waits for them (`then`), as the pipeline's do: `start`.
+  const start = <T>(q: PromiseLike<T>): Promise<T> => Promise.resolve(q);
+  const insert = (tx: Parameters<Parameters<typeof database.db.transaction>[0]>[0], key: string) =>
+    start(tx.insert(jobRuns).values({ job: "sealed", runKey: key }));
+  const keys = async () =>
+    (await t.db.select({ k: jobRuns.runKey }).from(jobRuns).where(eq(jobRuns.job, "sealed")))
+      .map((r) => r.k)
+      .sort();
+
+  it("commits what was started before the seal, with the results read after it", async () => {
+    const out = await run(database)(async (tx, seal) => {
+      const writes = [insert(tx, "a"), insert(tx, "b")];
+      const read = start(tx.execute(sql`select count(*)::int as n from ${jobRuns} where job = 'sealed'`));
+      seal();
+      await Promise.all(writes);
+      return read;
+    });
+    // The read ran inside the transaction, behind the writes: it saw both.
+    expect([...(out as unknown as { n: number }[])][0]?.n).toBe(2);
+    expect(await keys()).toEqual(["a", "b"]);
+  });
+
+  it("commits when never sealed, and rolls back when the callback throws before sealing", async () => {
+    await run(database)(async (tx) => {
+      await insert(tx, "kept");
+    });
+    await expect(
+      run(database)(async (tx) => {
+        await insert(tx, "dropped");
+        throw new Error("handler failed");
+      }),
+    ).rejects.toThrow("handler failed");
+    expect(await keys()).toEqual(["kept"]);
+  });
+
+  it("commits nothing when a statement started before the seal fails after it", async () => {
+    const err = await run(database)(async (tx, seal) => {
+      const ok = insert(tx, "a");
+      const bad = start(tx.execute(sql`select 1 / 0`));
+      seal();
+      await ok;
+      await bad;
+    }).catch((e: unknown) => e);
+    // The server turned the COMMIT sent behind the failed statement into a ROLLBACK.
+    expect(err).not.toBeInstanceOf(TransactionSealedError);
+    expect(String((err as Error).cause)).toMatch(/division by zero/);
+    expect(await keys()).toEqual([]);
+  });
+
+  it("refuses a statement started after the seal, and reports the commit it could not join", async () => {
+    const err = await run(database)(async (tx, seal) => {
+      await insert(tx, "a");
+      seal();
+      await new Promise((r) => setTimeout(r, 20)); // the COMMIT has been sent by now
+      await insert(tx, "late");
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransactionSealedError);
+    // Drizzle wraps the driver's error ("Failed query: …") with ours as its cause.
+    const cause = (err as TransactionSealedError).cause as Error;
+    expect(String(cause.cause ?? cause)).toMatch(/after its transaction was sealed/);
+    // What was started before the seal is committed; the late statement never ran.
+    expect(await keys()).toEqual(["a"]);
+  });
+
+  it("returns its connection to the pool every time", async () => {
+    // Two connections in the pool: more transactions than that, failed or not, must not hang.
+    for (let i = 0; i < 6; i++) {
+      await run(database)(async (tx, seal) => {
+        const w = insert(tx, `k${i}`);
+        if (i % 2) seal();
+        await w;
+      });
+      await run(database)(async () => {
+        throw new Error("no");
+      }).catch(() => {});
+    }
+    expect(await keys()).toHaveLength(6);
+  });
+});
