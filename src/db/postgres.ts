@@ -113,9 +113,8 @@ async function sealableTransaction<T>(
   const guard = (query: string) => {
     if (sealed) throw new Error(`statement started after its transaction was sealed: ${query.slice(0, 80)}`);
   };
-  const sql = texts
-    ? preparing(conn as unknown as Sql, texts, guard)
-    : guardOnly(conn as unknown as Sql, guard);
+  // Without `texts` (connections that must not prepare), an empty allowance: every statement unnamed.
+  const sql = preparing(conn as unknown as Sql, texts ?? { seen: new Set(), max: 0 }, guard);
   // Drizzle's own session and transaction classes on our connection: the handle handlers get is a
   // regular transaction (no nested transactions: a reserved connection has no savepoints).
   const inner = db as unknown as { dialect: never; session: { schema: never; options: never } };
@@ -131,7 +130,7 @@ async function sealableTransaction<T>(
     inner.session.schema,
   ) as unknown as Tx;
   const seal = () => {
-    sealing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    sealing ??= new Promise<void>((resolve) => nextMacrotask(resolve)).then(() => {
       sealed = true;
       commit = conn.unsafe("commit").execute() as unknown as Promise<{ command: string }>;
       commit.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
@@ -166,17 +165,5 @@ async function sealableTransaction<T>(
   }
 }
 
-/** The guard without statement caching (connections that must not prepare). */
-function guardOnly<T extends Sql>(sql: T, guard: (query: string) => void): T {
-  return new Proxy(sql, {
-    get(target, prop, receiver) {
-      if (prop === "unsafe") {
-        return (query: string, args?: unknown[], options?: Record<string, unknown>) => {
-          guard(query);
-          return target.unsafe(query, args as never, options as never);
-        };
-      }
-      return Reflect.get(target, prop, receiver);
-    },
-  });
-}
+const nextMacrotask: (fn: () => void) => void =
+  typeof globalThis.setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
