@@ -124,6 +124,8 @@ function open(isolate: Isolate, connectionString: string, reqLog: Logger) {
     log: reqLog,
     outboxLimits: isolate.limits,
     commitConcurrency: 1,
+    // BEGIN and COMMIT travel with the statements: two fewer round trips to Hyperdrive per event.
+    transaction: database.sealableTransaction,
     tz: isolate.config.tzDisplay,
     digestAt: isolate.config.digestAt,
   });

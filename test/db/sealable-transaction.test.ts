@@ -5,13 +5,17 @@ import { openPostgres } from "../../src/db/postgres";
 import { jobRuns } from "../../src/db/schema";
 import { resetDatabase, type TestDatabase, testDatabase } from "../support/db";
 
-// The sealable transaction is postgres.js's (a reserved connection): PGlite has none.
-describe.runIf(process.env.TEST_DATABASE_URL)("sealable transactions on Postgres", () => {
+// The sealable transaction is postgres.js's (a reserved connection): PGlite has none. With named
+// statements (the Node server) and without (Workers, where every statement is parsed unnamed).
+describe.runIf(process.env.TEST_DATABASE_URL).each([
+  { statements: "named", prepare: true },
+  { statements: "unnamed", prepare: false },
+])("sealable transactions on Postgres ($statements statements)", ({ prepare }) => {
   let t: TestDatabase;
   let database: ReturnType<typeof openPostgres>;
   beforeAll(async () => {
     t = await testDatabase();
-    database = openPostgres(t.url as string, { max: 2 });
+    database = openPostgres(t.url as string, { max: 2, prepare });
   });
   afterAll(async () => {
     await database.close();
