@@ -108,9 +108,17 @@ async function sealableTransaction<T>(
 ): Promise<T> {
   const conn = await client.reserve();
   let sealed = false;
+  /**
+   * The connection closed under us (a server restart, a dropped network). postgres.js rejects what
+   * was in flight, but a reserved connection does not know it closed: a statement sent on it after
+   * that, or releasing it into the pool, throws from a timer (`socket` is null) and takes the
+   * process down. So nothing more is sent on it and it is not released (the pool has it as closed).
+   */
+  let lost = false;
   let commit: Promise<{ command: string }> | undefined;
   let sealing: Promise<void> | undefined;
   const guard = (query: string) => {
+    if (lost) throw new Error(`connection lost: ${query.slice(0, 80)}`);
     if (sealed) throw new Error(`statement started after its transaction was sealed: ${query.slice(0, 80)}`);
   };
   // Without `texts` (connections that must not prepare), an empty allowance: every statement unnamed.
@@ -132,36 +140,55 @@ async function sealableTransaction<T>(
   const seal = () => {
     sealing ??= new Promise<void>((resolve) => nextMacrotask(resolve)).then(() => {
       sealed = true;
+      if (lost) return;
       commit = conn.unsafe("commit").execute() as unknown as Promise<{ command: string }>;
       commit.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
     });
   };
-  const begin = conn.unsafe("begin").execute();
+  // BEGIN also hands us the connection, to hear when it closes (as postgres.js's own `begin` does);
+  // `true` keeps postgres.js sending the statements behind it without waiting for its answer.
+  // Statements still queued behind a statement waiting for its parameter types (unnamed ones) are
+  // never answered once the connection is gone: what waits on them races `closed`.
+  let close: (e: unknown) => void = () => {};
+  const closed = new Promise<never>((_, reject) => {
+    close = reject;
+  });
+  closed.catch(() => {}); // raced below; never an unhandled rejection
+  const onexecute = (c: { onclose?: (e: unknown) => void }) => {
+    c.onclose = (e) => {
+      lost = true;
+      close(e instanceof Error ? e : new Error("connection lost"));
+    };
+    return true;
+  };
+  const begin = conn.unsafe("begin", [], { onexecute } as never).execute();
   begin.catch(() => {}); // a failed BEGIN fails the statements behind it, and `fn` with them
   try {
     let result: T;
     try {
-      result = await fn(tx, seal);
+      result = await Promise.race([fn(tx, seal), closed]);
       await begin;
     } catch (err) {
       if (!sealing) {
         sealed = true;
-        await conn.unsafe("rollback").catch(() => {});
+        // A lost connection took its transaction with it: nothing to roll back.
+        if (!lost) await Promise.race([conn.unsafe("rollback").execute(), closed]).catch(() => {});
         throw err;
       }
       await sealing;
       // COMMIT was sent. The server rolled back if a statement failed; otherwise it committed.
-      const done = await (commit as Promise<{ command: string }>).catch(() => undefined);
+      const done = commit && (await Promise.race([commit, closed]).catch(() => undefined));
       throw done?.command === "COMMIT" ? new TransactionSealedError(err) : err;
     }
     seal();
     await sealing;
-    const done = await (commit as Promise<{ command: string }>);
+    if (!commit) throw new Error("connection lost before COMMIT");
+    const done = await Promise.race([commit, closed]);
     // The server answers a COMMIT of a failed transaction with ROLLBACK (and no error).
     if (done.command !== "COMMIT") throw new Error(`transaction not committed (${done.command})`);
     return result;
   } finally {
-    conn.release();
+    if (!lost) conn.release();
   }
 }
 

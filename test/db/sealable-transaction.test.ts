@@ -92,6 +92,23 @@ describe.runIf(process.env.TEST_DATABASE_URL).each([
     expect(await keys()).toEqual(["a"]);
   });
 
+  it("fails, not hangs, when its connection dies mid-transaction; the next one gets a fresh connection", async () => {
+    const err = await run(database)(async (tx, seal) => {
+      const w = insert(tx, "lost");
+      // What a restart of the server or a dropped network does to a connection.
+      const killed = start(tx.execute(sql`select pg_terminate_backend(pg_backend_pid())`));
+      seal();
+      await w;
+      await killed;
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(TransactionSealedError);
+    await run(database)(async (tx) => {
+      await insert(tx, "after");
+    });
+    expect(await keys()).toEqual(["after"]);
+  });
+
   it("returns its connection to the pool every time", async () => {
     // Two connections in the pool: more transactions than that, failed or not, must not hang.
     for (let i = 0; i < 6; i++) {
