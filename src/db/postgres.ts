@@ -169,6 +169,7 @@ async function sealableTransaction<T>(
       result = await Promise.race([fn(tx, seal), closed]);
       await begin;
     } catch (err) {
+      if (endsSession(err)) lost = true;
       if (!sealing) {
         sealed = true;
         // A lost connection took its transaction with it: nothing to roll back.
@@ -194,3 +195,18 @@ async function sealableTransaction<T>(
 
 const nextMacrotask: (fn: () => void) => void =
   typeof globalThis.setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
+
+/**
+ * An error after which the connection is gone: postgres.js's own (`CONNECTION_CLOSED`, …) or a
+ * FATAL one from the server (a terminated backend, a shutdown), which ends the session — its
+ * socket may not have closed yet when the error arrives. Looked for under drizzle's wrapper too.
+ */
+function endsSession(err: unknown): boolean {
+  let e = err as { code?: unknown; severity?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 3; depth++) {
+    if (e.severity === "FATAL" || e.severity === "PANIC") return true;
+    if (typeof e.code === "string" && e.code.startsWith("CONNECTION_")) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
