@@ -285,6 +285,9 @@ describe(`concurrent taps (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
     expect(reported).toHaveLength(1);
     const first = rows.reduce((a, b) => (a.at <= b.at ? a : b));
     expect(first.at.getTime()).toBe(d?.reportedAt?.getTime());
+    // Every batch committed as it was: no tap was written twice and undone (report-ins are plain
+    // inserts, relying on the dispatch's row lock; a duplicate would roll its batch back).
+    expect(h.logs.filter((l) => l.msg === "batch rolled back; retrying its events one by one")).toEqual([]);
   }, 60_000);
 
   it("cards whose buttons name only the dispatch (sent before they named the whistle) still report in", async () => {
