@@ -1,6 +1,7 @@
 import { type Db, type SealableTransaction, TransactionSealedError, type Tx } from "../db/database";
 import { type InboundInsert, recordInbound } from "../db/queries/inbound";
 import type { Logger } from "../log";
+import { nextMacrotask } from "../next-macrotask";
 import type { CardActionEvent, LarkEvent } from "./events";
 import type { MemberLookup } from "./membership";
 import { OutboxWriter } from "./outbox";
@@ -69,9 +70,6 @@ export async function processEvent(event: LarkEvent, deps: PipelineDeps): Promis
 
 /** Only card callbacks answer with what their handler did; everything else is handled after the ack. */
 export const handledBeforeAck = (event: LarkEvent): boolean => event.kind === "card_action";
-
-const nextMacrotask: (fn: () => void) => void =
-  typeof globalThis.setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
 /** Card callbacks name their whistle (`w`) and dispatch (`d`): the order their locks are taken in. */
 function lockKey(e: LarkEvent): [number, number] {

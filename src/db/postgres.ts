@@ -1,6 +1,7 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import { PostgresJsSession, PostgresJsTransaction } from "drizzle-orm/postgres-js/session";
 import postgres, { type Sql } from "postgres";
+import { nextMacrotask } from "../next-macrotask";
 import { type Database, type Db, TransactionSealedError, type Tx } from "./database";
 import * as schema from "./schema";
 
@@ -192,9 +193,6 @@ async function sealableTransaction<T>(
     if (!lost) conn.release();
   }
 }
-
-const nextMacrotask: (fn: () => void) => void =
-  typeof globalThis.setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
 /**
  * An error after which the connection is gone: postgres.js's own (`CONNECTION_CLOSED`, …) or a
