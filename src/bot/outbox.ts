@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
-import { anyOf, columnName, type DbOrTx } from "../db/database";
+import { columnName, type DbOrTx } from "../db/database";
 import { outbox } from "../db/schema";
+import { Statement } from "../db/statement";
 import type { BuzzChannel, MsgType, ReceiveIdType } from "./lark-client";
 
 /**
@@ -146,21 +147,23 @@ export async function writeOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<voi
       a: at(r.createdAt),
     })),
   );
-  // The update and the insert see the same snapshot: the update never supersedes the new rows.
-  await db.execute(
-    sql`with superseded as (
-        update ${outbox} set ${columnName(outbox.status)} = 'superseded'
-        where ${anyOf(outbox.coalesceKey, [...lastOfKey.keys()])} and ${outbox.status} = 'pending'
-      )
-      insert into ${outbox} (${columnName(outbox.kind)}, ${columnName(outbox.target)}, ${columnName(outbox.payload)},
-        ${columnName(outbox.idempotencyKey)}, ${columnName(outbox.coalesceKey)}, ${columnName(outbox.guard)},
-        ${columnName(outbox.whistleId)}, ${columnName(outbox.nextAttemptAt)}, ${columnName(outbox.createdAt)})
-      select (r.v->>'k')::outbox_kind, r.v->>'t', (r.v->'p')::jsonb, r.v->>'i', r.v->>'c', (r.v->'g')::jsonb,
-        (r.v->>'w')::int, (r.v->>'n')::timestamptz, (r.v->>'a')::timestamptz
-      from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)
-      order by r.n`,
-  );
+  await WRITE_OUTBOX.run(db, { keys: [...lastOfKey.keys()], json });
 }
+
+// The update and the insert see the same snapshot: the update never supersedes the new rows.
+const WRITE_OUTBOX = new Statement<{ keys: string[]; json: string }>(
+  (p) => sql`with superseded as (
+      update ${outbox} set ${columnName(outbox.status)} = 'superseded'
+      where ${outbox.coalesceKey} = any(${p("keys")}::text[]) and ${outbox.status} = 'pending'
+    )
+    insert into ${outbox} (${columnName(outbox.kind)}, ${columnName(outbox.target)}, ${columnName(outbox.payload)},
+      ${columnName(outbox.idempotencyKey)}, ${columnName(outbox.coalesceKey)}, ${columnName(outbox.guard)},
+      ${columnName(outbox.whistleId)}, ${columnName(outbox.nextAttemptAt)}, ${columnName(outbox.createdAt)})
+    select (r.v->>'k')::outbox_kind, r.v->>'t', (r.v->'p')::jsonb, r.v->>'i', r.v->>'c', (r.v->'g')::jsonb,
+      (r.v->>'w')::int, (r.v->>'n')::timestamptz, (r.v->>'a')::timestamptz
+    from jsonb_array_elements(${p("json")}::jsonb) with ordinality as r(v, n)
+    order by r.n`,
+);
 
 /** Write one row at once; returns the reference to the message it will create. */
 export async function enqueue(

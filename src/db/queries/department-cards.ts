@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type DepartmentCardView, type DispatchView, VIEW_NOTES, VIEW_REPORTERS } from "../../domain/whistle";
-import { type DbOrTx, executeRows } from "../database";
+import type { DbOrTx } from "../database";
+import { Statement } from "../statement";
 import {
   DISPATCH_TUPLE,
   type DispatchTuple,
@@ -39,16 +40,9 @@ interface CardRow extends WhistleColumns {
  * JSON pair built for every row (Postgres arrays would be parsed by the driver in JavaScript:
  * slower on the Node side than it saves on the server).
  */
-export async function departmentCardViews(
-  db: DbOrTx,
-  dispatchIds: number[],
-): Promise<Map<number, DepartmentCardView>> {
-  const out = new Map<number, DepartmentCardView>();
-  if (dispatchIds.length === 0) return out;
-  const ids = sql`${sql.param(dispatchIds)}::int[]`;
-  const rows = await executeRows<CardRow>(
-    db,
-    sql`select ${WHISTLE_COLUMNS}, ${DISPATCH_TUPLE} as dispatch, sm.summoned,
+const DEPARTMENT_CARDS = new Statement<{ ids: number[] }>((p) => {
+  const ids = sql`${p("ids")}::int[]`;
+  return sql`select ${WHISTLE_COLUMNS}, ${DISPATCH_TUPLE} as dispatch, sm.summoned,
       r.n as reporter_count, r.ids as reporter_ids, r.ats as reporter_ats, p.n as note_count, p.notes
     from dispatches d join units u on u.id = d.department_id
       join whistles w on w.id = d.whistle_id join units s on s.id = w.street_id
@@ -66,8 +60,16 @@ export async function departmentCardViews(
             filter (where pn.k <= ${sql.raw(String(VIEW_NOTES))}) as notes
         from (select pi.open_id, pi.note, pi.at, pi.id, row_number() over (order by pi.at desc, pi.id desc) as k
           from progress_notes pi where pi.dispatch_id = d.id) pn) p
-    where d.id = any(${ids})`,
-  );
+    where d.id = any(${ids})`;
+});
+
+export async function departmentCardViews(
+  db: DbOrTx,
+  dispatchIds: number[],
+): Promise<Map<number, DepartmentCardView>> {
+  const out = new Map<number, DepartmentCardView>();
+  if (dispatchIds.length === 0) return out;
+  const rows = await DEPARTMENT_CARDS.rows<CardRow>(db, { ids: dispatchIds });
   for (const r of rows) {
     const dispatch = toDispatchView(r.dispatch);
     const openIds = r.reporter_ids;

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { columnName, type DbOrTx, executeRows } from "../database";
+import { columnName, type DbOrTx } from "../database";
 import { inboundEvents } from "../schema";
+import { Statement } from "../statement";
 
 /**
  * The inbound log's queries. Events that need work (commands, membership events) are recorded
@@ -25,24 +26,27 @@ export interface InboundInsert {
  */
 export async function recordInbound(db: DbOrTx, rows: InboundInsert[], now: Date): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const at = sql`${now.toISOString()}::timestamptz`;
   const json = JSON.stringify(
     rows.map((r) => ({ e: r.eventId, m: r.messageId, t: r.eventType, p: r.payload, s: r.status })),
   );
-  const fresh = await executeRows<{ event_id: string }>(
-    db,
-    sql`insert into ${inboundEvents} (${columnName(inboundEvents.eventId)}, ${columnName(inboundEvents.messageId)},
-        ${columnName(inboundEvents.eventType)}, ${columnName(inboundEvents.payload)}, ${columnName(inboundEvents.status)},
-        ${columnName(inboundEvents.attempts)}, ${columnName(inboundEvents.receivedAt)}, ${columnName(inboundEvents.processedAt)})
-      select r.v->>'e', r.v->>'m', r.v->>'t', (r.v->'p')::jsonb, (r.v->>'s')::inbound_status,
-        case when r.v->>'s' = 'done' then 1 else 0 end, ${at}, case when r.v->>'s' = 'done' then ${at} end
-      from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)
-      order by r.n
-      on conflict do nothing
-      returning ${columnName(inboundEvents.eventId)}`,
-  );
+  const fresh = await RECORD_INBOUND.rows<{ event_id: string }>(db, { json, at: now.toISOString() });
   return new Set(fresh.map((f) => f.event_id));
 }
+
+const RECORD_INBOUND = new Statement<{ json: string; at: string }>(
+  (
+    p,
+  ) => sql`insert into ${inboundEvents} (${columnName(inboundEvents.eventId)}, ${columnName(inboundEvents.messageId)},
+      ${columnName(inboundEvents.eventType)}, ${columnName(inboundEvents.payload)}, ${columnName(inboundEvents.status)},
+      ${columnName(inboundEvents.attempts)}, ${columnName(inboundEvents.receivedAt)}, ${columnName(inboundEvents.processedAt)})
+    select r.v->>'e', r.v->>'m', r.v->>'t', (r.v->'p')::jsonb, (r.v->>'s')::inbound_status,
+      case when r.v->>'s' = 'done' then 1 else 0 end, ${p("at")}::timestamptz,
+      case when r.v->>'s' = 'done' then ${p("at")}::timestamptz end
+    from jsonb_array_elements(${p("json")}::jsonb) with ordinality as r(v, n)
+    order by r.n
+    on conflict do nothing
+    returning ${columnName(inboundEvents.eventId)}`,
+);
 
 export interface PendingInbound {
   id: number;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { localDay } from "../../domain/time";
 import type { DispatchView, TimelineEntry, WhistleType, WhistleView } from "../../domain/whistle";
 import { VIEW_NOTES, VIEW_REPORTERS, whistleCode } from "../../domain/whistle";
@@ -13,6 +13,7 @@ import {
   whistleCodeCounters,
   whistles,
 } from "../schema";
+import { Statement, tableRows } from "../statement";
 
 /** The whistle loop's queries: create, load as a view, lock a dispatch, record what happened. */
 
@@ -122,14 +123,18 @@ export async function addTimelineEntries(db: DbOrTx, entries: TimelineInsert[]):
     })),
   );
   // The rows as one jsonb parameter (constant statement text); inserted in the order given.
-  await db.execute(
-    sql`insert into ${timeline} (${columnName(timeline.whistleId)}, ${columnName(timeline.at)}, ${columnName(timeline.kind)},
-        ${columnName(timeline.actorOpenId)}, ${columnName(timeline.departmentId)}, ${columnName(timeline.data)})
-      select (r.v->>'w')::int, (r.v->>'a')::timestamptz, r.v->>'k', r.v->>'o', (r.v->>'d')::int, (r.v->'x')::jsonb
-      from jsonb_array_elements(${json}::jsonb) with ordinality as r(v, n)
-      order by r.n`,
-  );
+  await ADD_TIMELINE_ENTRIES.run(db, { json });
 }
+
+const ADD_TIMELINE_ENTRIES = new Statement<{ json: string }>(
+  (
+    p,
+  ) => sql`insert into ${timeline} (${columnName(timeline.whistleId)}, ${columnName(timeline.at)}, ${columnName(timeline.kind)},
+      ${columnName(timeline.actorOpenId)}, ${columnName(timeline.departmentId)}, ${columnName(timeline.data)})
+    select (r.v->>'w')::int, (r.v->>'a')::timestamptz, r.v->>'k', r.v->>'o', (r.v->>'d')::int, (r.v->'x')::jsonb
+    from jsonb_array_elements(${p("json")}::jsonb) with ordinality as r(v, n)
+    order by r.n`,
+);
 
 export async function addTimeline(
   db: DbOrTx,
@@ -417,21 +422,31 @@ export async function lockWhistle(db: DbOrTx, id: number): Promise<WhistleRow | 
   return row;
 }
 
+const whistleRows = tableRows(whistles);
+const dispatchRows = tableRows(dispatches);
+
+// The statements of a card tap's batch (see `Statement`).
+const LOCK_WHISTLES_SHARED = new Statement<{ ids: number[] }>(
+  (p) => sql`select ${whistleRows.columns} from ${whistles}
+    where ${whistles.id} = any(${p("ids")}::int[]) order by ${whistles.id} for share`,
+);
+const LOCK_DISPATCHES = new Statement<{ ids: number[] }>(
+  (p) => sql`select ${dispatchRows.columns} from ${dispatches}
+    where ${dispatches.id} = any(${p("ids")}::int[]) order by ${dispatches.id} for update`,
+);
+
 /** Share-lock whistles, in id order (the order every transaction takes them in). */
 export async function lockWhistlesShared(db: DbOrTx, ids: number[]): Promise<WhistleRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(whistles).where(anyOf(whistles.id, ids)).orderBy(asc(whistles.id)).for("share");
+  const rows = await LOCK_WHISTLES_SHARED.rows<Record<string, unknown>>(db, { ids });
+  return rows.map(whistleRows.map);
 }
 
 /** Lock dispatch rows for update, in id order. */
 export async function lockDispatches(db: DbOrTx, ids: number[]): Promise<DispatchRow[]> {
   if (ids.length === 0) return [];
-  return db
-    .select()
-    .from(dispatches)
-    .where(anyOf(dispatches.id, ids))
-    .orderBy(asc(dispatches.id))
-    .for("update");
+  const rows = await LOCK_DISPATCHES.rows<Record<string, unknown>>(db, { ids });
+  return rows.map(dispatchRows.map);
 }
 
 /** The whistle of each dispatch (for cards too old to carry it). */
@@ -454,15 +469,19 @@ export async function reportersAmong(
   pairs: { dispatchId: number; openId: string }[],
 ): Promise<{ dispatchId: number; openId: string }[]> {
   if (pairs.length === 0) return [];
-  const rows = await executeRows<{ dispatch_id: number; open_id: string }>(
-    db,
-    sql`select u.d as dispatch_id, r.open_id
-      from unnest(${sql.param(pairs.map((p) => p.dispatchId))}::int[], ${sql.param(pairs.map((p) => p.openId))}::text[]) as u(d, o)
-      cross join lateral (select ri.open_id from ${reportIns} ri
-        where ri.dispatch_id = u.d and ri.open_id = u.o limit 1) r`,
-  );
+  const rows = await REPORTERS_AMONG.rows<{ dispatch_id: number; open_id: string }>(db, {
+    dispatchIds: pairs.map((p) => p.dispatchId),
+    openIds: pairs.map((p) => p.openId),
+  });
   return rows.map((r) => ({ dispatchId: Number(r.dispatch_id), openId: r.open_id }));
 }
+
+const REPORTERS_AMONG = new Statement<{ dispatchIds: number[]; openIds: string[] }>(
+  (p) => sql`select u.d as dispatch_id, r.open_id
+    from unnest(${p("dispatchIds")}::int[], ${p("openIds")}::text[]) as u(d, o)
+    cross join lateral (select ri.open_id from ${reportIns} ri
+      where ri.dispatch_id = u.d and ri.open_id = u.o limit 1) r`,
+);
 
 /**
  * Record many taps in one statement (array parameters). The caller has made sure, holding each
@@ -476,27 +495,38 @@ export async function addReportIns(
   rows: { dispatchId: number; openId: string; at: Date }[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  await db.execute(
-    sql`insert into ${reportIns} (${columnName(reportIns.dispatchId)}, ${columnName(reportIns.openId)}, ${columnName(reportIns.at)})
-      select d, o, a::timestamptz from unnest(${sql.param(rows.map((r) => r.dispatchId))}::int[],
-        ${sql.param(rows.map((r) => r.openId))}::text[], ${sql.param(rows.map((r) => r.at.toISOString()))}::text[]) as u(d, o, a)`,
-  );
+  await ADD_REPORT_INS.run(db, {
+    dispatchIds: rows.map((r) => r.dispatchId),
+    openIds: rows.map((r) => r.openId),
+    ats: rows.map((r) => r.at.toISOString()),
+  });
 }
+
+const ADD_REPORT_INS = new Statement<{ dispatchIds: number[]; openIds: string[]; ats: string[] }>(
+  (
+    p,
+  ) => sql`insert into ${reportIns} (${columnName(reportIns.dispatchId)}, ${columnName(reportIns.openId)}, ${columnName(reportIns.at)})
+    select d, o, a::timestamptz from unnest(${p("dispatchIds")}::int[], ${p("openIds")}::text[], ${p("ats")}::text[]) as u(d, o, a)`,
+);
 
 /** The bound chats of the departments of some dispatches, by department. */
 export async function chatsOfDepartments(db: DbOrTx, dispatchIds: number[]): Promise<Map<number, string[]>> {
   if (dispatchIds.length === 0) return new Map();
-  const rows = await db
-    .selectDistinct({ unitId: chatBindings.unitId, chatId: chatBindings.chatId })
-    .from(chatBindings)
-    .innerJoin(dispatches, eq(dispatches.departmentId, chatBindings.unitId))
-    .where(anyOf(dispatches.id, dispatchIds));
+  const rows = await CHATS_OF_DEPARTMENTS.rows<{ unit_id: number; chat_id: string }>(db, {
+    ids: dispatchIds,
+  });
   return groupBy(
     rows,
-    (r) => r.unitId,
-    (r) => r.chatId,
+    (r) => r.unit_id,
+    (r) => r.chat_id,
   );
 }
+
+const CHATS_OF_DEPARTMENTS = new Statement<{ ids: number[] }>(
+  (p) => sql`select distinct ${columnName(chatBindings.unitId)}, ${columnName(chatBindings.chatId)}
+    from ${chatBindings} where ${chatBindings.unitId} in
+      (select ${dispatches.departmentId} from ${dispatches} where ${dispatches.id} = any(${p("ids")}::int[]))`,
+);
 
 function groupBy<T, K, V>(rows: T[], key: (r: T) => K, value: (r: T) => V): Map<K, V[]> {
   const out = new Map<K, V[]>();
@@ -525,11 +555,13 @@ const SUMMARY_LOCK = 57_460_831;
 export async function lockSummaries(db: DbOrTx, whistleIds: Iterable<number>): Promise<void> {
   const ids = [...new Set(whistleIds)].sort((a, b) => a - b);
   if (ids.length === 0) return;
-  await db.execute(
-    sql`select count(pg_advisory_xact_lock(${SUMMARY_LOCK}::int, id))
-      from (select id from unnest(${sql.param(ids)}::int[]) as u(id) order by id) as ordered`,
-  );
+  await LOCK_SUMMARIES.run(db, { ids });
 }
+
+const LOCK_SUMMARIES = new Statement<{ ids: number[] }>(
+  (p) => sql`select count(pg_advisory_xact_lock(${sql.raw(String(SUMMARY_LOCK))}, id))
+    from (select id from unnest(${p("ids")}::int[]) as u(id) order by id) as ordered`,
+);
 
 /**
  * Apply changes to many dispatches: one UPDATE per set of columns changed (all report-ins of a batch
