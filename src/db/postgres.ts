@@ -155,11 +155,14 @@ async function sealableTransaction<T>(
     close = reject;
   });
   closed.catch(() => {}); // raced below; never an unhandled rejection
-  const onexecute = (c: { onclose?: (e: unknown) => void }) => {
-    c.onclose = (e) => {
-      lost = true;
-      close(e instanceof Error ? e : new Error("connection lost"));
-    };
+  let heard: { onclose?: ((e: unknown) => void) | null } | undefined;
+  const onclose = (e: unknown) => {
+    lost = true;
+    close(e instanceof Error ? e : new Error("connection lost"));
+  };
+  const onexecute = (c: { onclose?: ((e: unknown) => void) | null }) => {
+    heard = c;
+    c.onclose = onclose;
     return true;
   };
   const begin = conn.unsafe("begin", [], { onexecute } as never).execute();
@@ -190,6 +193,11 @@ async function sealableTransaction<T>(
     if (done.command !== "COMMIT") throw new Error(`transaction not committed (${done.command})`);
     return result;
   } finally {
+    // The pooled connection outlives the transaction: no longer listening, it must not keep the
+    // transaction reachable (through `closed`, the batch's results — every answer and its card —
+    // stayed alive until the connection's next transaction, long enough to be promoted to V8's
+    // old generation).
+    if (heard?.onclose === onclose) heard.onclose = null;
     if (!lost) conn.release();
   }
 }

@@ -1,3 +1,5 @@
+import v8 from "node:v8";
+import vm from "node:vm";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TransactionSealedError } from "../../src/db/database";
@@ -151,5 +153,27 @@ describe.runIf(process.env.TEST_DATABASE_URL).each([
       }).catch(() => {});
     }
     expect(await keys()).toHaveLength(6);
+  });
+
+  it("does not keep its result alive once it is over, though its connection lives on", async () => {
+    // A batch's result is every answer with its card: it must be garbage once answered, not stay
+    // reachable from the pooled connection until that connection's next transaction.
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    // Each result is referenced only from here (a helper's frame ends; a loop's would keep the last).
+    const once = async (i: number) =>
+      new WeakRef(
+        await run(database)(async (tx, seal) => {
+          const w = insert(tx, `r${i}`);
+          seal();
+          await w;
+          return { answers: new Array(1000).fill(`card ${i}`) };
+        }),
+      );
+    // Two connections: each ran one transaction and sits idle in the pool afterwards.
+    const refs = [await once(0), await once(1)];
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    expect(refs.map((r) => r.deref() === undefined)).toEqual([true, true]);
   });
 });
