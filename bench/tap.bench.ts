@@ -39,7 +39,7 @@ import type { CallbackAnswer } from "../src/bot/router";
 import { LarkRuntime } from "../src/bot/runtime";
 import { createWhistleBot } from "../src/bot/whistle-bot";
 import { loadConfig } from "../src/config";
-import type { Database } from "../src/db/database";
+import type { Database, SealableTransaction } from "../src/db/database";
 import { migrateDatabase } from "../src/db/migrate";
 import { openPglite } from "../src/db/pglite";
 import {
@@ -209,8 +209,12 @@ interface TxMeter {
   reset(): void;
 }
 
-/** Count and time `db.transaction` calls (patched on this bench's own handle; src is untouched). */
-function meterTransactions(database: Database): TxMeter {
+/**
+ * Count and time the app's transactions: `db.transaction` (patched on this bench's own handle; src
+ * is untouched) and, on Postgres, the sealable transactions the committer runs its batches in
+ * (`sealable`: the metered function to hand the runtime instead of the database's own).
+ */
+function meterTransactions(database: Database): { meter: TxMeter; sealable?: SealableTransaction } {
   const meter: TxMeter = {
     count: 0,
     ms: 0,
@@ -221,12 +225,10 @@ function meterTransactions(database: Database): TxMeter {
       meter.maxMs = 0;
     },
   };
-  const db = database.db as unknown as { transaction: (...a: unknown[]) => Promise<unknown> };
-  const original = db.transaction.bind(db);
-  db.transaction = async (...args: unknown[]) => {
+  const timed = async <T>(run: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     try {
-      return await original(...args);
+      return await run();
     } finally {
       const ms = performance.now() - t0;
       meter.count++;
@@ -234,7 +236,12 @@ function meterTransactions(database: Database): TxMeter {
       meter.maxMs = Math.max(meter.maxMs, ms);
     }
   };
-  return meter;
+  const db = database.db as unknown as { transaction: (...a: unknown[]) => Promise<unknown> };
+  const original = db.transaction.bind(db);
+  db.transaction = (...args: unknown[]) => timed(() => original(...args));
+  const own = database.sealableTransaction;
+  const sealable: SealableTransaction | undefined = own && ((fn) => timed(() => own(fn)));
+  return { meter, sealable };
 }
 
 /** Warn/error lines counted by message and error (info and debug are dropped unformatted). */
@@ -259,7 +266,7 @@ async function openWorld(database: Database): Promise<World> {
     LARK_DOMAIN: fake.url,
   });
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-  const tx = meterTransactions(database);
+  const { meter: tx, sealable } = meterTransactions(database);
   const warnings = new Map<string, number>();
   const log = countingLogger(warnings);
   const bot = createWhistleBot();
@@ -271,7 +278,7 @@ async function openWorld(database: Database): Promise<World> {
     lark: createLarkClient({ appId: fake.appId, appSecret: fake.appSecret, domain: fake.url, log }),
     log,
     commitConcurrency: database.kind === "postgres" ? Number(process.env.BENCH_CC ?? 4) : 1, // as src/server.ts
-    transaction: process.env.BENCH_SEAL === "off" ? undefined : database.sealableTransaction, // as src/server.ts
+    transaction: process.env.BENCH_SEAL === "off" ? undefined : sealable, // as src/server.ts (metered)
     handleBatch: database.kind === "postgres" ? 8 : 2,
   });
   await runtime.identify();
