@@ -582,19 +582,35 @@ export async function patchDispatches(db: DbOrTx, patches: Map<number, DispatchP
   await Promise.all(
     [...groups].map(([shape, rows]) => {
       const keys = shape.split(",") as (keyof DispatchPatch)[];
-      const cols = keys.map((k) => dispatches[k]);
+      const values: Record<string, unknown[]> = { ids: rows.map(([id]) => id) };
+      keys.forEach((k, i) => {
+        values[`c${i}`] = rows.map(([, set]) => asText(set[k]));
+      });
+      return patchStatement(shape, keys).run(db, values);
+    }),
+  );
+}
+
+/** One statement per set of columns patched (a handful: report-in, on site, the sweep's), built once. */
+const patchStatements = new Map<string, Statement<Record<string, unknown[]>>>();
+
+function patchStatement(shape: string, keys: (keyof DispatchPatch)[]): Statement<Record<string, unknown[]>> {
+  let statement = patchStatements.get(shape);
+  if (!statement) {
+    const cols = keys.map((k) => dispatches[k]);
+    statement = new Statement<Record<string, unknown[]>>((p) => {
       const sets = cols.map(
         (c, i) => sql`${columnName(c)} = ${sql.raw(`u.c${i}`)}::${sql.raw(c.getSQLType())}`,
       );
-      const arrays = keys.map((k) => sql`${sql.param(rows.map(([, set]) => asText(set[k])))}::text[]`);
+      const arrays = keys.map((_, i) => sql`${p(`c${i}`)}::text[]`);
       const names = sql.raw(["id", ...keys.map((_, i) => `c${i}`)].join(", "));
-      return db.execute(
-        sql`update ${dispatches} set ${sql.join(sets, sql`, `)}
-          from unnest(${sql.param(rows.map(([id]) => id))}::int[], ${sql.join(arrays, sql`, `)}) as u(${names})
-          where ${dispatches.id} = u.id`,
-      );
-    }),
-  );
+      return sql`update ${dispatches} set ${sql.join(sets, sql`, `)}
+        from unnest(${p("ids")}::int[], ${sql.join(arrays, sql`, `)}) as u(${names})
+        where ${dispatches.id} = u.id`;
+    });
+    patchStatements.set(shape, statement);
+  }
+  return statement;
 }
 
 export async function updateWhistle(db: DbOrTx, id: number, set: Partial<typeof whistles.$inferInsert>) {
