@@ -6,9 +6,10 @@ import type { DbOrTx } from "./database";
  * A statement of a hot path — a card tap's batch runs a dozen — whose SQL is built once.
  *
  * Drizzle builds a statement's text anew every time it runs, walking the template's chunks and
- * checking each one's kind, and maps a select builder's rows field by field the same way: a third
- * of the main thread's database work for a batch of 50 taps (CPU profile of its statements
- * replayed: 2.9–3.4 ms of Node CPU through the query functions, 1.4–1.8 ms as bare text).
+ * checking each one's kind, and maps a select builder's rows field by field the same way. For a
+ * batch of 50 taps that was a third of the Node side of its database work: replaying one batch's
+ * statements, 2.8–3.0 ms of Node CPU through drizzle's builders, 2.1–2.3 ms through these, 1.4–1.8 ms
+ * as bare text to postgres.js (bench/RESULTS.md, tenth session).
  *
  * Here `build` writes the statement with drizzle's `sql` as anywhere else (tables and columns from
  * the schema), with `p(name)` where a value goes; the text is built from it on first use, and a
