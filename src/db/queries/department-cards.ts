@@ -40,29 +40,6 @@ interface CardRow extends WhistleColumns {
  * JSON pair built for every row (Postgres arrays would be parsed by the driver in JavaScript:
  * slower on the Node side than it saves on the server).
  */
-const DEPARTMENT_CARDS = new Statement<{ ids: number[] }>((p) => {
-  const ids = sql`${p("ids")}::int[]`;
-  return sql`select ${WHISTLE_COLUMNS}, ${DISPATCH_TUPLE} as dispatch, sm.summoned,
-      r.n as reporter_count, r.ids as reporter_ids, r.ats as reporter_ats, p.n as note_count, p.notes
-    from dispatches d join units u on u.id = d.department_id
-      join whistles w on w.id = d.whistle_id join units s on s.id = w.street_id
-      join (select x.whistle_id,
-          json_agg(json_build_array(x.id, x.department_id, xu.name) order by x.id) as summoned
-        from dispatches x join units xu on xu.id = x.department_id
-        where x.whistle_id in (select y.whistle_id from dispatches y where y.id = any(${ids}))
-        group by x.whistle_id) sm on sm.whistle_id = w.id
-      cross join lateral (select count(*) as n,
-          to_json((array_agg(ri.open_id order by ri.at, ri.id))[1:${sql.raw(String(VIEW_REPORTERS))}]) as ids,
-          to_json((array_agg(${epochMs(sql`ri.at`)} order by ri.at, ri.id))[1:${sql.raw(String(VIEW_REPORTERS))}]) as ats
-        from report_ins ri where ri.dispatch_id = d.id) r
-      cross join lateral (select count(*) as n,
-          json_agg(json_build_array(pn.open_id, pn.note, ${epochMs(sql`pn.at`)}) order by pn.at, pn.id)
-            filter (where pn.k <= ${sql.raw(String(VIEW_NOTES))}) as notes
-        from (select pi.open_id, pi.note, pi.at, pi.id, row_number() over (order by pi.at desc, pi.id desc) as k
-          from progress_notes pi where pi.dispatch_id = d.id) pn) p
-    where d.id = any(${ids})`;
-});
-
 export async function departmentCardViews(
   db: DbOrTx,
   dispatchIds: number[],
@@ -93,3 +70,26 @@ export async function departmentCardViews(
   }
   return out;
 }
+
+const DEPARTMENT_CARDS = new Statement<{ ids: number[] }>((p) => {
+  const ids = sql`${p("ids")}::int[]`;
+  return sql`select ${WHISTLE_COLUMNS}, ${DISPATCH_TUPLE} as dispatch, sm.summoned,
+      r.n as reporter_count, r.ids as reporter_ids, r.ats as reporter_ats, p.n as note_count, p.notes
+    from dispatches d join units u on u.id = d.department_id
+      join whistles w on w.id = d.whistle_id join units s on s.id = w.street_id
+      join (select x.whistle_id,
+          json_agg(json_build_array(x.id, x.department_id, xu.name) order by x.id) as summoned
+        from dispatches x join units xu on xu.id = x.department_id
+        where x.whistle_id in (select y.whistle_id from dispatches y where y.id = any(${ids}))
+        group by x.whistle_id) sm on sm.whistle_id = w.id
+      cross join lateral (select count(*) as n,
+          to_json((array_agg(ri.open_id order by ri.at, ri.id))[1:${sql.raw(String(VIEW_REPORTERS))}]) as ids,
+          to_json((array_agg(${epochMs(sql`ri.at`)} order by ri.at, ri.id))[1:${sql.raw(String(VIEW_REPORTERS))}]) as ats
+        from report_ins ri where ri.dispatch_id = d.id) r
+      cross join lateral (select count(*) as n,
+          json_agg(json_build_array(pn.open_id, pn.note, ${epochMs(sql`pn.at`)}) order by pn.at, pn.id)
+            filter (where pn.k <= ${sql.raw(String(VIEW_NOTES))}) as notes
+        from (select pi.open_id, pi.note, pi.at, pi.id, row_number() over (order by pi.at desc, pi.id desc) as k
+          from progress_notes pi where pi.dispatch_id = d.id) pn) p
+    where d.id = any(${ids})`;
+});
