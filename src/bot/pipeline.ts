@@ -14,6 +14,7 @@ import {
   type Deferred,
   type Match,
 } from "./router";
+import type { CardCache } from "./whistle/card-cache";
 
 /**
  * The one path every verified event takes, whatever the way in:
@@ -99,6 +100,8 @@ export interface Runnable {
 /** What handlers need besides the transaction. */
 export interface HandlerDeps {
   log: Logger;
+  /** Kept between the batches this committer commits (see `CardCache`). */
+  cards?: CardCache;
   botOpenId: () => string | undefined;
   lookup?: MemberLookup;
   tz: string;
@@ -122,7 +125,7 @@ export async function handleBatch(
   fresh?: Promise<(item: Runnable) => boolean>,
   /** Called once the batch will start no more statements (see `SealableTransaction`). */
   seal?: () => void,
-): Promise<{ answers: (CallbackAnswer | undefined)[]; wrote: number }> {
+): Promise<{ answers: (CallbackAnswer | undefined)[]; wrote: number; committed: () => void }> {
   const out = new OutboxWriter(tx, now);
   // Arrays here are built by push, never `new Array(n)` or `map`: this runs once per batch, and
   // arrays of other element kinds reaching the same lines made the JIT discard its compiled code.
@@ -139,6 +142,7 @@ export async function handleBatch(
     lookup: deps.lookup,
     tz: deps.tz,
     batch: memo,
+    cards: deps.cards,
   });
   // Handlers take row locks in the order whistle → dispatch; running the batch in that order too
   // keeps concurrent batches from waiting on each other in a circle (deadlock).
@@ -190,7 +194,7 @@ export async function handleBatch(
   const wrote = out.written;
   // Rows the answers queued (rendered from what they read).
   await out.flush();
-  return { answers, wrote };
+  return { answers, wrote, committed: () => memo.committed() };
 }
 
 interface Pending extends Runnable {
@@ -257,10 +261,12 @@ export class EventCommitter {
   private async commit(batch: Pending[], attempt = 1): Promise<void> {
     let results: PipelineResult[];
     let wrote = 0;
+    let committed: (() => void) | undefined;
     try {
       const run = async (tx: Tx, seal?: () => void) => {
         const r = await this.runBatch(tx, batch, seal);
         wrote = r.wrote;
+        committed = r.committed;
         return r.results;
       };
       results = this.o.transaction ? await this.o.transaction(run) : await this.o.db.transaction(run);
@@ -288,6 +294,7 @@ export class EventCommitter {
       for (const p of batch) await this.commit([p]);
       return;
     }
+    committed?.();
     let accepted = 0;
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i] as Pending;
@@ -310,7 +317,7 @@ export class EventCommitter {
     tx: Tx,
     batch: Pending[],
     seal?: () => void,
-  ): Promise<{ results: PipelineResult[]; wrote: number }> {
+  ): Promise<{ results: PipelineResult[]; wrote: number; committed?: () => void }> {
     const now = this.o.now();
     // Loops and push, not `map`/`filter`/`new Array(n)` (see handleBatch).
     const results: (PipelineResult | undefined)[] = [];
@@ -366,6 +373,10 @@ export class EventCommitter {
       if (results[i]) continue;
       results[i] = { status: "processed", handled: true, answer: handled?.answers[k] };
     }
-    return { results: results as PipelineResult[], wrote: handled?.wrote ?? 0 };
+    return {
+      results: results as PipelineResult[],
+      wrote: handled?.wrote ?? 0,
+      committed: handled?.committed,
+    };
   }
 }

@@ -4,6 +4,7 @@ import { commandKey, type ParsedCommand, parseCommand } from "./commands/parse";
 import type { CardActionEvent, LarkEvent, MessageEvent, OtherEvent } from "./events";
 import type { MemberLookup } from "./membership";
 import type { OutboxWriter } from "./outbox";
+import type { CardCache } from "./whistle/card-cache";
 
 /**
  * One router for every way in (webhook, long connection, sandbox), in the manner of grammY's
@@ -36,6 +37,8 @@ export interface BaseContext {
   tz: string;
   /** Work shared by the events committed in the same transaction (see `Deferred`). */
   batch: BatchMemo;
+  /** What the committer keeps between batches for rendering tap answers (see `CardCache`). */
+  cards?: CardCache;
 }
 
 /**
@@ -48,11 +51,16 @@ export interface BaseContext {
  *   writes buffered and sent as a few set-based statements). The pipeline calls `barrier()` around
  *   every handler that does not use the unit, and before the deferred answers: it flushes the
  *   buffered writes and forgets the unit, so no handler ever reads around them.
+ * - `afterCommit(fn)` runs `fn` once the batch's transaction has committed (never when it rolls
+ *   back, and not at all where the caller does not commit through the committer).
  */
 export interface BatchMemo {
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
   unit<T extends BatchUnit>(key: string, create: () => T): T;
   barrier(): Promise<void>;
+  afterCommit(fn: () => void): void;
+  /** Run what `afterCommit` registered (by whoever committed the transaction). */
+  committed(): void;
 }
 
 export interface BatchUnit {
@@ -133,6 +141,7 @@ export interface CommandHelp {
 export function batchMemo(): BatchMemo {
   const memo = new Map<string, Promise<unknown>>();
   const units = new Map<string, BatchUnit>();
+  const after: (() => void)[] = [];
   return {
     once<T>(key: string, fn: () => Promise<T>): Promise<T> {
       let p = memo.get(key) as Promise<T> | undefined;
@@ -158,6 +167,12 @@ export function batchMemo(): BatchMemo {
       const flushes: Promise<void>[] = [];
       for (const u of pending) flushes.push(u.flush());
       await Promise.all(flushes);
+    },
+    afterCommit(fn) {
+      after.push(fn);
+    },
+    committed() {
+      for (const fn of after.splice(0)) fn();
     },
   };
 }

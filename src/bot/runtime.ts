@@ -8,6 +8,7 @@ import { type GuardFn, type OutboxLimits, OutboxWorker, type RecordHook } from "
 import { EventCommitter, type PipelineDeps } from "./pipeline";
 import type { Bot } from "./router";
 import { type SweepReport, sweepDeadlines, sweepDigest, sweepRatingReminders } from "./sweep";
+import { CardCache } from "./whistle/card-cache";
 import { cardHooks, cardRenderers } from "./whistle/publish";
 
 /** Delivery-time conditions: a reminder, buzz or escalation is dropped once it no longer applies. */
@@ -107,6 +108,7 @@ export class LarkRuntime {
         tz,
         concurrency: o.commitConcurrency,
         transaction: o.transaction,
+        cards: new CardCache(),
       }),
     };
   }

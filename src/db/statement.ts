@@ -52,6 +52,8 @@ const dialect = new PgDialect();
  */
 export interface TableRows<R> {
   columns: SQL;
+  /** The select list with every column prefixed by `alias` (for statements that join). */
+  of(alias: string): SQL;
   map(raw: Record<string, unknown>): R;
 }
 
@@ -67,6 +69,7 @@ export function tableRows<T extends PgTable>(table: T): TableRows<T["$inferSelec
   }
   return {
     columns: sql.raw(names.map((n) => `"${n}"`).join(", ")),
+    of: (alias) => sql.raw(names.map((n) => `${alias}."${n}"`).join(", ")),
     map(raw) {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < keys.length; i++) {

@@ -73,10 +73,23 @@ describe(`statements built once (${process.env.TEST_DATABASE_URL ? "postgres" : 
       .from(dispatches)
       .where(inArray(dispatches.id, [full.id, bare.id]))
       .orderBy(dispatches.id);
-    const [gotWhistles, gotDispatches] = await t.db.transaction(async (tx) =>
-      Promise.all([lockWhistlesShared(tx, [w2.id, w1.id]), lockDispatches(tx, [bare.id, full.id, 999_999])]),
+    const [locked, gotDispatches] = await t.db.transaction(async (tx) =>
+      Promise.all([
+        lockWhistlesShared(tx, [w2.id, w1.id], [w1.id]),
+        lockDispatches(tx, [bare.id, full.id, 999_999]),
+      ]),
     );
+    const gotWhistles = locked.map((l) => l.row);
     expect(gotWhistles).toEqual(expectedWhistles);
+    // With the street's name, and the summoned departments of the whistles asked for only.
+    expect(locked.map((l) => l.streetName)).toEqual(["朝阳门街道", "朝阳门街道"]);
+    expect(locked.map((l) => l.summoned)).toEqual([
+      [
+        [full.id, cg.id, "城管执法队"],
+        [bare.id, ga.id, "派出所"],
+      ],
+      null,
+    ]);
     expect(gotDispatches).toEqual(expectedDispatches);
     expect(gotDispatches[0]?.reportedAt).toBeInstanceOf(Date);
     expect(gotDispatches[0]?.reportedAt?.getTime()).toBe(at(60).getTime());

@@ -55,8 +55,10 @@ async function refusal(ctx: ActionContext, l: Loaded, action: "report_in" | "on_
 
 /**
  * The clicked card re-rendered, with a toast. Deferred: rendered once per batch after every tap in
- * it, from the final state. When the street should see the change, its summary card is queued for
- * an update rendered at delivery (once for the batch, and coalesced with the next batches').
+ * it, from the final state — as the batch's desk knows it (the rows it locked and changed, see
+ * `DispatchDesk.cardView`), or read back after the writes where it does not know all of it. When
+ * the street should see the change, its summary card is queued for an update rendered at delivery
+ * (once for the batch, and coalesced with the next batches').
  */
 function answer(
   ctx: ActionContext,
@@ -64,16 +66,17 @@ function answer(
   toast: CallbackAnswer["toast"],
   summaryChanged: boolean,
 ): Deferred {
-  if (summaryChanged && desk(ctx).refreshesSummary(l.whistle.id)) queueSummaryRefresh(ctx.out, l.whistle);
+  const d = desk(ctx);
+  if (summaryChanged && d.refreshesSummary(l.whistle.id)) queueSummaryRefresh(ctx.out, l.whistle);
   return {
     deferred: async () => {
       const card = await ctx.batch.once(`dcard:${l.dispatch.id}`, async () => {
-        const v = await (await batchCards(ctx)).load(l.dispatch.id);
+        const v = d.cardView(l.dispatch.id) ?? (await (await batchCards(ctx)).load(l.dispatch.id));
         return v && renderOrLog(ctx, v);
       });
       return card ? { toast, card: { type: "raw", data: card } } : { toast };
     },
-    // One read (the batch's card loader) and a pure render.
+    // At most one read (the batch's card loader) and a pure render.
     readOnly: true,
   };
 }
@@ -186,6 +189,7 @@ async function progressAction(ctx: ActionContext): Promise<CallbackAnswer | Defe
   if (outcome.kind === "invalid") return { toast: { type: "error", content: outcome.reason } };
   const who = ctx.event.operatorOpenId;
   await addProgressNote(ctx.tx, l.dispatch.id, who, outcome.text, ctx.now);
+  desk(ctx).noteAdded(l.dispatch.id, { openId: who, note: outcome.text, at: ctx.now });
   desk(ctx).timeline({
     whistleId: l.whistle.id,
     at: ctx.now,

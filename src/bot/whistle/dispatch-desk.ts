@@ -1,4 +1,5 @@
 import type { DbOrTx } from "../../db/database";
+import { type DispatchLists, dispatchLists, unitNames } from "../../db/queries/department-cards";
 import {
   addReportIns,
   addTimelineEntries,
@@ -14,8 +15,10 @@ import {
   type WhistleRow,
   whistleIdsOfDispatches,
 } from "../../db/queries/whistles";
+import type { DepartmentCardView, DispatchView, PersonRef } from "../../domain/whistle";
 import type { CardActionEvent } from "../events";
-import type { BaseContext, BatchPrepare, BatchUnit } from "../router";
+import type { BaseContext, BatchMemo, BatchPrepare, BatchUnit } from "../router";
+import { addToLists, type CardCache, type Summoned } from "./card-cache";
 
 /**
  * The batch's unit of work for the buttons on department cards (报到, 到场, 进展).
@@ -31,6 +34,11 @@ import type { BaseContext, BatchPrepare, BatchUnit } from "../router";
  * Holding the dispatch's row lock is what makes the in-memory answers right: every writer of a
  * dispatch's report-ins holds that lock, so nobody else can add one between our read and flush.
  * The report-in's unique key still guards the table.
+ *
+ * The same load gathers what the taps' answer cards show besides the locked rows — the street's and
+ * the summoned departments' names, the listed report-ins and notes — reading only what the
+ * committer's `CardCache` does not hold for sure, so `cardView` gives each card as the database
+ * will hold it once the batch commits, without reading it back after the writes.
  */
 
 export interface DeskRows {
@@ -51,8 +59,26 @@ export class DispatchDesk implements BatchUnit {
   private entries: TimelineInsert[] = [];
   /** Whistles whose summary card the batch updates (their summary lock is taken at the flush). */
   private summaries = new Set<number>();
+  // What the cards show besides the rows (see `cardView`).
+  private readonly streets = new Map<number, string>();
+  private readonly summoned = new Map<number, Summoned[]>();
+  /** Whistles whose summoned departments were read here (stored in the cache after the commit). */
+  private readonly summonedRead = new Set<number>();
+  private readonly names = new Map<number, string>();
+  /** Lists as the database held them when the dispatch was locked (absent: not known for sure). */
+  private readonly lists = new Map<number, Required<DispatchLists>>();
+  private readonly addedReporters = new Map<number, PersonRef[]>();
+  private readonly addedNotes = new Map<number, DispatchView["progress"]>();
+  /** The lists a card was rendered with (what the cache keeps after the commit). */
+  private readonly rendered = new Map<number, Required<DispatchLists>>();
 
-  constructor(private readonly tx: DbOrTx) {}
+  constructor(
+    private readonly tx: DbOrTx,
+    private readonly cards?: CardCache,
+    batch?: BatchMemo,
+  ) {
+    batch?.afterCommit(() => this.remember());
+  }
 
   /**
    * Lock and load what these taps need. The reads are sent together (one round trip on Postgres,
@@ -87,18 +113,61 @@ export class DispatchDesk implements BatchUnit {
       for (const w of (await whistleIdsOfDispatches(this.tx, unknown)).values()) whistleIds.add(w);
     }
     const toLock: number[] = [];
-    for (const id of whistleIds) if (!this.whistles.has(id)) toLock.push(id);
+    const needSummoned: number[] = [];
+    const nameIds = new Set<number>();
+    for (const id of whistleIds) {
+      if (this.whistles.has(id)) continue;
+      toLock.push(id);
+      const known = this.cards?.peekSummoned(id);
+      if (!known) {
+        needSummoned.push(id);
+        continue;
+      }
+      for (const s of known) if (!this.names.has(s.departmentId)) nameIds.add(s.departmentId);
+    }
+    const needLists: number[] = [];
+    for (const d of newDispatches) if (!this.cards?.hasLists(d)) needLists.push(d);
     const pairs = Array.from(unchecked.values());
-    const [ws, ds, chats, found] = await Promise.all([
-      lockWhistlesShared(this.tx, toLock),
+    // In this order on the connection: the lists' counts are read after the dispatch locks.
+    const [ws, ds, chats, found, lists, names] = await Promise.all([
+      lockWhistlesShared(this.tx, toLock, needSummoned),
       lockDispatches(this.tx, newDispatches),
       chatsOfDepartments(this.tx, newDispatches),
       reportersAmong(this.tx, pairs),
+      dispatchLists(this.tx, newDispatches, needLists),
+      unitNames(this.tx, Array.from(nameIds)),
     ]);
-    for (const w of ws) this.whistles.set(w.id, w);
+    for (const [id, name] of names) this.names.set(id, name);
+    for (const w of ws) {
+      this.whistles.set(w.row.id, w.row);
+      this.streets.set(w.row.id, w.streetName);
+      if (w.summoned) {
+        const summoned: Summoned[] = [];
+        for (const [id, departmentId, name] of w.summoned) {
+          summoned.push({ id, departmentId });
+          this.names.set(departmentId, name);
+        }
+        this.summoned.set(w.row.id, summoned);
+        this.summonedRead.add(w.row.id);
+      } else {
+        const known = this.cards?.summonedOf(w.row.id, w.row.createdAt);
+        if (known) this.summoned.set(w.row.id, known);
+      }
+    }
     for (const d of ds) {
       this.dispatches.set(d.id, d);
       this.chats.set(d.departmentId, chats.get(d.departmentId) ?? []);
+      const now = lists.get(d.id);
+      if (!now) continue;
+      if (now.reporters && now.progress) {
+        this.lists.set(d.id, now as Required<DispatchLists>);
+        continue;
+      }
+      const known = this.cards?.listsOf(d.id, d);
+      if (known && known.reporterCount === now.reporterCount && known.progressCount === now.progressCount)
+        this.lists.set(d.id, known);
+      // Changed elsewhere: this batch reads the card back; the next one loads the lists anew.
+      else this.cards?.forgetLists(d.id);
     }
     for (const k of unchecked.keys()) this.tapped.set(k, false);
     for (const r of found) this.tapped.set(key(r.dispatchId, r.openId), true);
@@ -133,6 +202,113 @@ export class DispatchDesk implements BatchUnit {
     if (this.tapped.get(k)) return;
     this.tapped.set(k, true);
     this.reportIns.push({ dispatchId, openId, at });
+    const added = this.addedReporters.get(dispatchId);
+    if (added) added.push({ openId, at });
+    else this.addedReporters.set(dispatchId, [{ openId, at }]);
+  }
+
+  /** A progress note written on a loaded dispatch (for its card: see `cardView`). */
+  noteAdded(dispatchId: number, note: DispatchView["progress"][number]): void {
+    const added = this.addedNotes.get(dispatchId);
+    if (added) added.push(note);
+    else this.addedNotes.set(dispatchId, [note]);
+  }
+
+  /**
+   * A loaded dispatch's department card as the database will hold it once the batch commits — its
+   * rows as locked and changed here, its lists as loaded plus what the batch added — or undefined
+   * when any part of it is not known for sure (then the answer reads it back).
+   */
+  cardView(dispatchId: number): DepartmentCardView | undefined {
+    const d = this.dispatches.get(dispatchId);
+    const w = d && this.whistles.get(d.whistleId);
+    const summoned = w && this.summoned.get(w.id);
+    const known = this.lists.get(dispatchId);
+    const street = w && this.streets.get(w.id);
+    const department = d && this.names.get(d.departmentId);
+    if (!d || !w || !summoned || !known || street === undefined || department === undefined) return undefined;
+    const dispatches: DepartmentCardView["whistle"]["dispatches"] = [];
+    for (const s of summoned) {
+      const name = this.names.get(s.departmentId);
+      if (name === undefined) return undefined;
+      dispatches.push({ id: s.id, department: { id: s.departmentId, name } });
+    }
+    const lists = this.finalLists(dispatchId, known);
+    this.rendered.set(dispatchId, lists);
+    return {
+      whistle: {
+        id: w.id,
+        code: w.code,
+        type: w.type,
+        matter: w.matter,
+        place: w.place,
+        street: { id: w.streetId, name: street, chatId: w.streetChatId },
+        whistlerOpenId: w.whistlerOpenId,
+        status: w.status,
+        limitMinutes: w.limitMinutes,
+        createdAt: w.createdAt,
+        deadlineAt: w.deadlineAt,
+        resolvedAt: w.resolvedAt,
+        resolvedBy: w.resolvedBy,
+        resolution: w.resolution,
+        cancelledAt: w.cancelledAt,
+        cancelledBy: w.cancelledBy,
+        cancelReason: w.cancelReason,
+        summaryMessageId: w.summaryMessageId,
+        dispatches,
+      },
+      dispatch: {
+        id: d.id,
+        department: { id: d.departmentId, name: department },
+        chatId: d.chatId,
+        cardMessageId: d.cardMessageId,
+        state: d.state,
+        deadlineAt: d.deadlineAt,
+        reportedAt: d.reportedAt,
+        reportedBy: d.reportedBy,
+        lateMinutes: d.lateMinutes,
+        reporters: lists.reporters,
+        reporterCount: lists.reporterCount,
+        onSiteAt: d.onSiteAt,
+        onSiteBy: d.onSiteBy,
+        overdueAt: d.overdueAt,
+        escalationCount: d.escalationCount,
+        progress: lists.progress,
+        progressCount: lists.progressCount,
+      },
+    };
+  }
+
+  private finalLists(dispatchId: number, known: Required<DispatchLists>): Required<DispatchLists> {
+    return addToLists(
+      known,
+      this.addedReporters.get(dispatchId) ?? [],
+      this.addedNotes.get(dispatchId) ?? [],
+    );
+  }
+
+  /** After the commit: what the next batches may take from the cache (see `CardCache`). */
+  private remember(): void {
+    const cards = this.cards;
+    if (!cards) return;
+    for (const id of this.summonedRead) {
+      const w = this.whistles.get(id);
+      const summoned = this.summoned.get(id);
+      if (w && summoned) cards.storeSummoned(id, { createdAt: w.createdAt.getTime(), summoned });
+    }
+    for (const [id, known] of this.lists) {
+      const d = this.dispatches.get(id);
+      if (!d) continue;
+      const lists = this.rendered.get(id) ?? this.finalLists(id, known);
+      cards.storeLists(id, {
+        reporterCount: lists.reporterCount,
+        progressCount: lists.progressCount,
+        reporters: lists.reporters,
+        progress: lists.progress,
+        whistleId: d.whistleId,
+        createdAt: d.createdAt.getTime(),
+      });
+    }
   }
 
   /** Change a loaded dispatch (seen at once by the batch's later taps, written at the flush). */
@@ -185,8 +361,8 @@ function key(dispatchId: number, openId: string): string {
 }
 
 /** The batch's desk (created on first use; the pipeline's barriers flush and drop it). */
-export function desk(ctx: Pick<BaseContext, "tx" | "batch">): DispatchDesk {
-  return ctx.batch.unit(DESK, () => new DispatchDesk(ctx.tx));
+export function desk(ctx: Pick<BaseContext, "tx" | "batch" | "cards">): DispatchDesk {
+  return ctx.batch.unit(DESK, () => new DispatchDesk(ctx.tx, ctx.cards, ctx.batch));
 }
 
 /** Registered with the department-card actions: one load for all of a batch's taps. */

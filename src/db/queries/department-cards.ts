@@ -93,3 +93,81 @@ const DEPARTMENT_CARDS = new Statement<{ ids: number[] }>((p) => {
           from progress_notes pi where pi.dispatch_id = d.id) pn) p
     where d.id = any(${ids})`;
 });
+
+/** What a department card lists of a dispatch: its report-ins and progress notes (see `DispatchView`). */
+export interface DispatchLists {
+  reporterCount: number;
+  progressCount: number;
+  /** The first `VIEW_REPORTERS`, in order; undefined when not asked for. */
+  reporters?: DispatchView["reporters"];
+  /** The latest `VIEW_NOTES`, oldest first; undefined when not asked for. */
+  progress?: DispatchView["progress"];
+}
+
+/**
+ * How many report-ins and progress notes each dispatch has, and for those in `lists` the ones a
+ * card shows. For a batch of taps holding the dispatches' row locks: sent after the lock (its own
+ * statement, so its snapshot sees what the transactions it waited for committed), the counts tell
+ * whether lists it already knows are still whole (report-ins and notes are only ever added, each
+ * by a holder of that lock). Dispatches that do not exist have counts of 0.
+ */
+export async function dispatchLists(
+  db: DbOrTx,
+  ids: number[],
+  lists: number[],
+): Promise<Map<number, DispatchLists>> {
+  const out = new Map<number, DispatchLists>();
+  if (ids.length === 0) return out;
+  const rows = await DISPATCH_LISTS.rows<ListsRow>(db, { ids, lists });
+  for (const r of rows) {
+    const v: DispatchLists = { reporterCount: Number(r.reporter_count), progressCount: Number(r.note_count) };
+    if (lists.includes(r.id)) {
+      const reporters: DispatchView["reporters"] = [];
+      for (const [openId, at] of r.reporters ?? []) reporters.push({ openId, at: date(at) });
+      const progress: DispatchView["progress"] = [];
+      for (const [openId, note, at] of r.notes ?? []) progress.push({ openId, note, at: date(at) });
+      v.reporters = reporters;
+      v.progress = progress;
+    }
+    out.set(r.id, v);
+  }
+  return out;
+}
+
+interface ListsRow {
+  id: number;
+  reporter_count: number | string;
+  note_count: number | string;
+  /** `[open id, epoch ms]` of the first `VIEW_REPORTERS`, in order (null when none or not asked). */
+  reporters: [string, number][] | null;
+  /** `[open id, note, epoch ms]` of the latest `VIEW_NOTES`, oldest first (null when none or not asked). */
+  notes: [string, string, number][] | null;
+}
+
+const DISPATCH_LISTS = new Statement<{ ids: number[]; lists: number[] }>((p) => {
+  const lists = sql`${p("lists")}::int[]`;
+  return sql`select d.id,
+      (select count(*) from report_ins ri where ri.dispatch_id = d.id) as reporter_count,
+      (select count(*) from progress_notes pn where pn.dispatch_id = d.id) as note_count,
+      case when d.id = any(${lists}) then (
+        select json_agg(json_build_array(r.open_id, ${epochMs(sql`r.at`)}) order by r.at, r.id)
+        from (select ri.open_id, ri.at, ri.id from report_ins ri where ri.dispatch_id = d.id
+          order by ri.at, ri.id limit ${sql.raw(String(VIEW_REPORTERS))}) r) end as reporters,
+      case when d.id = any(${lists}) then (
+        select json_agg(json_build_array(n.open_id, n.note, ${epochMs(sql`n.at`)}) order by n.at, n.id)
+        from (select pn.open_id, pn.note, pn.at, pn.id from progress_notes pn where pn.dispatch_id = d.id
+          order by pn.at desc, pn.id desc limit ${sql.raw(String(VIEW_NOTES))}) n) end as notes
+    from unnest(${p("ids")}::int[]) as d(id)`;
+});
+
+/** The names of these units (directory units: streets, departments). */
+export async function unitNames(db: DbOrTx, ids: number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (ids.length === 0) return out;
+  for (const r of await UNIT_NAMES.rows<{ id: number; name: string }>(db, { ids })) out.set(r.id, r.name);
+  return out;
+}
+
+const UNIT_NAMES = new Statement<{ ids: number[] }>(
+  (p) => sql`select id, name from units where id = any(${p("ids")}::int[])`,
+);

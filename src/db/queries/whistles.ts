@@ -426,20 +426,49 @@ const whistleRows = tableRows(whistles);
 const dispatchRows = tableRows(dispatches);
 
 // The statements of a card tap's batch (see `Statement`).
-const LOCK_WHISTLES_SHARED = new Statement<{ ids: number[] }>(
-  (p) => sql`select ${whistleRows.columns} from ${whistles}
-    where ${whistles.id} = any(${p("ids")}::int[]) order by ${whistles.id} for share`,
+const LOCK_WHISTLES_SHARED = new Statement<{ ids: number[]; summoned: number[] }>(
+  (p) => sql`select ${whistleRows.of("w")}, s.name as street_name,
+      case when w.id = any(${p("summoned")}::int[]) then (
+        select json_agg(json_build_array(x.id, x.department_id, xu.name) order by x.id)
+        from ${dispatches} x join ${units} xu on xu.id = x.department_id where x.whistle_id = w.id) end as summoned
+    from ${whistles} w join ${units} s on s.id = w.street_id
+    where w.id = any(${p("ids")}::int[]) order by w.id for share of w`,
 );
 const LOCK_DISPATCHES = new Statement<{ ids: number[] }>(
   (p) => sql`select ${dispatchRows.columns} from ${dispatches}
     where ${dispatches.id} = any(${p("ids")}::int[]) order by ${dispatches.id} for update`,
 );
 
-/** Share-lock whistles, in id order (the order every transaction takes them in). */
-export async function lockWhistlesShared(db: DbOrTx, ids: number[]): Promise<WhistleRow[]> {
+/** A whistle locked by a card tap, with what its department cards show besides its own columns. */
+export interface SharedWhistle {
+  row: WhistleRow;
+  streetName: string;
+  /**
+   * `[dispatch id, department id, department name]` of every dispatch of the whistle, by id — only
+   * for the whistles asked for (the set never changes once the whistle exists); null for the others.
+   */
+  summoned: [number, number, string][] | null;
+}
+
+/**
+ * Share-lock whistles, in id order (the order every transaction takes them in), with their street's
+ * name, and the departments summoned by those in `summoned`.
+ */
+export async function lockWhistlesShared(
+  db: DbOrTx,
+  ids: number[],
+  summoned: number[] = [],
+): Promise<SharedWhistle[]> {
   if (ids.length === 0) return [];
-  const rows = await LOCK_WHISTLES_SHARED.rows<Record<string, unknown>>(db, { ids });
-  return rows.map(whistleRows.map);
+  const rows = await LOCK_WHISTLES_SHARED.rows<Record<string, unknown>>(db, { ids, summoned });
+  const out: SharedWhistle[] = [];
+  for (const r of rows)
+    out.push({
+      row: whistleRows.map(r),
+      streetName: r.street_name as string,
+      summoned: (r.summoned as [number, number, string][] | null) ?? null,
+    });
+  return out;
 }
 
 /** Lock dispatch rows for update, in id order. */
