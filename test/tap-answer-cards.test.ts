@@ -153,11 +153,49 @@ describe(`tap answers rendered from the batch's state (${process.env.TEST_DATABA
         await h.t.db.update(units).set({ name: "公安分局" }).where(eq(units.name, "公安"));
       }
     }
+    // The street resolves the first whistle in the same batch as more taps on its cards: the taps
+    // are answered with the final cards.
+    minutes(1);
+    const summary = h.fake
+      .messages("oc_street")
+      .find(
+        (m) =>
+          m.sender === "bot" &&
+          m.msg_type === "interactive" &&
+          cardText(m.content).includes("东直门内大街12号"),
+      );
+    const resolve = cardAction(h, {
+      operatorOpenId: OFFICIAL,
+      messageId: summary?.message_id as string,
+      chatId: "oc_street",
+      value: button(summary?.content, "resolve"),
+      formValue: { text: "已劝离，恢复通行" },
+    });
+    const last = await together([
+      { event: resolve, dispatchId: 0 },
+      ...[cards[0], cards[1], cards[2]].map((c) => ({
+        dispatchId: dispatchOf(c as DeptCard),
+        event: cardAction(h, {
+          operatorOpenId: (c as DeptCard).staff[1] as string,
+          messageId: (c as DeptCard).messageId,
+          chatId: (c as DeptCard).chatId,
+          value: (c as DeptCard).value("on_site"),
+        }),
+      })),
+    ]);
+    expect(last[0]?.toast).toMatchObject({ type: "success" });
+    expect(last.slice(1).map((a) => a.toast?.content)).toEqual([
+      expect.stringContaining("办结"),
+      expect.stringContaining("办结"),
+      expect.any(String),
+    ]);
+    compared += await expectCardsAsStored(last.slice(1));
     // Most taps answered with a card (refusals answer with a toast only).
     expect(compared).toBeGreaterThan(60);
     // Rendered from what the batches knew, but for the cards of the round after the other process
     // wrote (which read theirs back), and only then.
     expect(readBacks.map((n, round) => (n > 0 ? round : -1)).filter((r) => r >= 0)).toEqual([4]);
+    expect(readBacks).toHaveLength(11);
     const all = await h.t.db.select().from(reportIns);
     expect(all.length).toBeGreaterThan(VIEW_REPORTERS);
   }, 60_000);
