@@ -35,7 +35,7 @@ export class CardCache {
   private readonly summoned: Lru<number, KnownSummoned>;
   private readonly lists: Lru<number, KnownLists>;
 
-  constructor(size: { whistles: number; dispatches: number } = { whistles: 2_000, dispatches: 10_000 }) {
+  constructor(size: { whistles: number; dispatches: number } = { whistles: 1_000, dispatches: 4_000 }) {
     this.summoned = new Lru(size.whistles);
     this.lists = new Lru(size.dispatches);
   }
