@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lintCard } from "../src/bot/cards/lint";
 import { processEvent } from "../src/bot/pipeline";
 import { timelineOf } from "../src/db/queries/whistles";
-import { admins, dispatches, reportIns, timeline, whistles } from "../src/db/schema";
+import { admins, dispatches, progressNotes, reportIns, timeline, whistles } from "../src/db/schema";
 import { button, buttonValues, cardText } from "./support/cards";
 import { cardAction, say } from "./support/chat";
 import { resetDatabase } from "./support/db";
@@ -341,5 +341,36 @@ describe(`concurrent taps (${process.env.TEST_DATABASE_URL ? "postgres" : "pglit
     const [w] = await h.t.db.select().from(whistles);
     const joined = (await timelineOf(h.t.db, w?.id as number)).filter((e) => e.kind === "joined");
     expect(joined).toHaveLength(2);
+  });
+
+  it("a progress note delivered again, while the first is being handled or later, is written once", async () => {
+    await say(h, "oc_street", OFFICIAL, "/吹哨 应急 城管 南小街9号燃气泄漏");
+    const [card] = botCards("oc_cg").filter((m) => cardText(m.content).includes("9号燃气泄漏"));
+    const value = { ...button(card?.content, "report_in"), action: "progress" };
+    const note = (who: string, text: string) =>
+      h.fake.push.cardAction(h.target, {
+        operatorOpenId: who,
+        messageId: card?.message_id as string,
+        value,
+        formValue: { note: text },
+      });
+    const first = await note(CG1, "已关闭燃气总阀");
+    const again = await Promise.all([
+      h.fake.push.redeliver(first),
+      note(CG2, "现场已疏散"),
+      h.fake.push.redeliver(first),
+    ]);
+    await h.fake.push.redeliver(first);
+    const toast = (r: { body: unknown }) => (r.body as { toast?: { content?: string } }).toast?.content;
+    expect(toast(first)).toBe("进展已提交。");
+    expect(again.map(toast)).toEqual([undefined, "进展已提交。", undefined]);
+    const notes = await h.t.db.select().from(progressNotes);
+    expect(notes.map((n) => [n.openId, n.note]).sort()).toEqual(
+      [
+        [CG1, "已关闭燃气总阀"],
+        [CG2, "现场已疏散"],
+      ].sort(),
+    );
+    expect(await h.t.db.select().from(timeline).where(eq(timeline.kind, "progress"))).toHaveLength(2);
   });
 });

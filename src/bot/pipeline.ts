@@ -113,9 +113,12 @@ export interface HandlerDeps {
  * the outbox written at the end. Returns each event's answer (undefined for one not handled) and
  * how many outbox rows were written.
  *
- * `fresh`, when given, is the dedupe still on its way: the units of work lock and load their rows
- * in the same round trip as the dedupe insert, and only the events it says are new are handled
- * (a duplicate's rows were locked for nothing; it changes nothing).
+ * `fresh`, when given, is the dedupe still on its way, its insert sent right after the units of
+ * work lock and load their rows: Postgres runs it while the handlers of those units' card actions
+ * run, without waiting for it. That is safe because a redelivered tap changes nothing the first
+ * one did not (the dispatch's row lock orders it after the first, which it then sees) — except a
+ * write that repeats, which a handler guards with `ctx.fresh()` (a progress note). Every other
+ * handler runs only for the events the dedupe says are new; a duplicate's answer is dropped.
  */
 export async function handleBatch(
   tx: Tx,
@@ -133,10 +136,11 @@ export async function handleBatch(
   for (let i = 0; i < items.length; i++) answers.push(undefined);
   const later: { index: number; answer: Deferred }[] = [];
   const memo = batchMemo();
-  const base = (log: Logger): BaseContext => ({
+  const base = (log: Logger, isNew: () => Promise<boolean> = yes): BaseContext => ({
     tx,
     now,
     log,
+    fresh: isNew,
     out,
     botOpenId: deps.botOpenId(),
     lookup: deps.lookup,
@@ -163,13 +167,14 @@ export async function handleBatch(
   const prepared = (async () => {
     for (const [prepare, events] of prepares) await prepare.run(base(deps.log), events);
   })();
-  const [isFresh] = await Promise.all([fresh, prepared]);
+  await prepared;
   for (const { p, i } of order) {
-    if (isFresh && !isFresh(p)) continue;
+    const isNew = fresh ? () => fresh.then((f) => f(p)) : yes;
+    if (!p.prepare && !(await isNew())) continue;
     const log = deps.log.child({ event_id: p.event.eventId, event_type: p.event.eventType });
     // A handler outside the units of work sees their writes, and they reload after it.
     if (!p.prepare) await memo.barrier();
-    const answer = await p.run(base(log));
+    const answer = await p.run(base(log, isNew));
     if (!p.prepare) await memo.barrier();
     if (answer && "deferred" in answer) later.push({ index: i, answer });
     else answers[i] = answer;
@@ -196,6 +201,8 @@ export async function handleBatch(
   await out.flush();
   return { answers, wrote, committed: () => memo.committed() };
 }
+
+const yes = () => Promise.resolve(true);
 
 interface Pending extends Runnable {
   resolve: (r: PipelineResult) => void;
@@ -350,9 +357,13 @@ export class EventCommitter {
         handleAt.push(i);
       }
     }
-    const recorded = recordInbound(tx, rows, now);
-    const [fresh, handled] = await Promise.all([
-      recorded,
+    // The handlers' locks and loads go out first, the dedupe insert right behind them (see
+    // `handleBatch`): it is started once `handleBatch` has started its statements.
+    let record!: () => void;
+    const recorded = new Promise<Set<string>>((resolve, reject) => {
+      record = () => recordInbound(tx, rows, now).then(resolve, reject);
+    });
+    const handled =
       handleNow.length === 0
         ? undefined
         : handleBatch(
@@ -362,8 +373,9 @@ export class EventCommitter {
             this.o,
             recorded.then((ids) => (item: Runnable) => ids.has(item.event.eventId)),
             seal,
-          ),
-    ]);
+          );
+    record();
+    const [fresh, answered] = await Promise.all([recorded, handled]);
     for (const { p, i } of firsts) {
       if (!fresh.has(p.event.eventId)) results[i] = { status: "duplicate" };
       else if (!handledBeforeAck(p.event)) results[i] = { status: "accepted" };
@@ -371,12 +383,12 @@ export class EventCommitter {
     for (let k = 0; k < handleAt.length; k++) {
       const i = handleAt[k] as number;
       if (results[i]) continue;
-      results[i] = { status: "processed", handled: true, answer: handled?.answers[k] };
+      results[i] = { status: "processed", handled: true, answer: answered?.answers[k] };
     }
     return {
       results: results as PipelineResult[],
-      wrote: handled?.wrote ?? 0,
-      committed: handled?.committed,
+      wrote: answered?.wrote ?? 0,
+      committed: answered?.committed,
     };
   }
 }

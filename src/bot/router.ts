@@ -37,6 +37,12 @@ export interface BaseContext {
   tz: string;
   /** Work shared by the events committed in the same transaction (see `Deferred`). */
   batch: BatchMemo;
+  /**
+   * Whether this event is new (not a redelivery of one already recorded). The handlers of card
+   * actions with a `BatchPrepare` run before the dedupe has answered, and await this before a
+   * write that a repeat of the same event would make again (see `handleBatch`).
+   */
+  fresh(): Promise<boolean>;
   /** What the committer keeps between batches for rendering tap answers (see `CardCache`). */
   cards?: CardCache;
 }
@@ -73,9 +79,10 @@ export interface BatchUnit {
 }
 
 /**
- * Batch preparation for a family of card actions: called once with every (fresh) event of the
- * batch that names it, before any of their handlers run, so it can lock and load their rows in a
- * few statements. The handlers must give the same results without it (it is only faster).
+ * Batch preparation for a family of card actions: called once with every event of the batch that
+ * names it (redeliveries too: it runs before the dedupe answers), before any of their handlers run,
+ * so it can lock and load their rows in a few statements. The handlers must give the same results
+ * without it (it is only faster), and run without waiting for the dedupe (see `BaseContext.fresh`).
  */
 export interface BatchPrepare {
   key: string;

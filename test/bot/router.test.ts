@@ -14,6 +14,7 @@ const base = () => ({
   lookup: undefined,
   tz: "Asia/Shanghai",
   batch: batchMemo(),
+  fresh: async () => true,
 });
 
 function message(text: string, over: Partial<MessageEvent> = {}): MessageEvent {

@@ -187,6 +187,8 @@ async function progressAction(ctx: ActionContext): Promise<CallbackAnswer | Defe
   const outcome = addProgress(l.whistle, ctx.event.formValue?.note);
   if (outcome.kind === "closed") return answer(ctx, l, { type: "info", content: outcome.reason }, false);
   if (outcome.kind === "invalid") return { toast: { type: "error", content: outcome.reason } };
+  // A note is the one write a redelivered callback would make twice.
+  if (!(await ctx.fresh())) return { toast: { type: "info", content: "进展已提交。" } };
   const who = ctx.event.operatorOpenId;
   await addProgressNote(ctx.tx, l.dispatch.id, who, outcome.text, ctx.now);
   desk(ctx).noteAdded(l.dispatch.id, { openId: who, note: outcome.text, at: ctx.now });
