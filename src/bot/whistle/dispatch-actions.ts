@@ -71,7 +71,11 @@ function answer(
   return {
     deferred: async () => {
       const card = await ctx.batch.once(`dcard:${l.dispatch.id}`, async () => {
-        const v = d.cardView(l.dispatch.id) ?? (await (await batchCards(ctx)).load(l.dispatch.id));
+        let v = d.cardView(l.dispatch.id);
+        if (!v) {
+          ctx.log.debug("department card read back", { dispatch_id: l.dispatch.id });
+          v = await (await batchCards(ctx)).load(l.dispatch.id);
+        }
         return v && renderOrLog(ctx, v);
       });
       return card ? { toast, card: { type: "raw", data: card } } : { toast };
