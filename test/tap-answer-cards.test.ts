@@ -193,4 +193,35 @@ describe(`tap answers rendered from the batch's state (${process.env.TEST_DATABA
     const all = await h.t.db.select().from(reportIns);
     expect(all.length).toBeGreaterThan(VIEW_REPORTERS);
   }, 60_000);
+
+  it("do not use what was kept for rows of a database emptied and filled again under the process", async () => {
+    await say(h, "oc_street", OFFICIAL, "/吹哨 执法 城管,公安 东四北大街8号占道经营");
+    const before = departmentCard("oc_cg", "东四北大街8号", CG);
+    const tap = (c: DeptCard, who: string) => ({
+      dispatchId: Number(c.value("report_in").d),
+      event: cardAction(h, {
+        operatorOpenId: who,
+        messageId: c.messageId,
+        chatId: c.chatId,
+        value: c.value("report_in"),
+      }),
+    });
+    minutes(1);
+    await expectCardsAsStored(await together([tap(before, CG[0] as string), tap(before, CG[1] as string)]));
+    // The same ids again, for other rows: one department summoned, nobody reported in yet.
+    await resetDatabase(h.t);
+    await standardDistrict(h, { admin: ADMIN, official: OFFICIAL, cg: CG, ga: GA });
+    minutes(5);
+    await say(h, "oc_street", OFFICIAL, "/吹哨 应急 城管 南小街3号燃气泄漏");
+    const after = departmentCard("oc_cg", "南小街3号", CG);
+    expect(Number(after.value("report_in").d)).toBe(Number(before.value("report_in").d));
+    minutes(1);
+    const first = await together([tap(after, CG[5] as string)]);
+    expect(await expectCardsAsStored(first)).toBe(1);
+    expect(cardText(first[0]?.card)).not.toContain("公安");
+    minutes(1);
+    expect(await expectCardsAsStored(await together([tap(after, CG[6] as string)]))).toBe(1);
+    // Read back once, in the first batch after the reset; kept anew after it.
+    expect(readBacks.slice(-2)).toEqual([1, 0]);
+  });
 });

@@ -64,6 +64,10 @@ export class CardCache {
     this.lists.delete(dispatchId);
   }
 
+  forgetSummoned(whistleId: number): void {
+    this.summoned.delete(whistleId);
+  }
+
   storeSummoned(whistleId: number, value: KnownSummoned): void {
     this.summoned.set(whistleId, value);
   }

@@ -152,6 +152,8 @@ export class DispatchDesk implements BatchUnit {
       } else {
         const known = this.cards?.summonedOf(w.row.id, w.row.createdAt);
         if (known) this.summoned.set(w.row.id, known);
+        // Kept for another whistle of that id (a database emptied under the process): read anew next.
+        else this.cards?.forgetSummoned(w.row.id);
       }
     }
     for (const d of ds) {
