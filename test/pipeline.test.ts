@@ -2,12 +2,13 @@ import { count } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { envelopeSchema, type LarkEvent, normalizeEnvelope } from "../src/bot/events";
 import { InboundWorker, MAX_ATTEMPTS } from "../src/bot/inbound-worker";
-import { processEvent } from "../src/bot/pipeline";
+import { handleBatch, processEvent } from "../src/bot/pipeline";
 import { Bot } from "../src/bot/router";
 import { pendingInboundCount, recordInbound } from "../src/db/queries/inbound";
 import { inboundEvents, outbox } from "../src/db/schema";
 import { createLogger } from "../src/log";
 import { eventEnvelope, messageEvent } from "../src/sandbox/fake-lark";
+import { cardAction } from "./support/chat";
 import { resetDatabase } from "./support/db";
 import { type Harness, larkHarness, VERIFICATION_TOKEN } from "./support/harness";
 
@@ -170,5 +171,52 @@ describe("events acknowledged before they are handled", () => {
     const [a, b] = await Promise.all([h.runtime.inbound.process(), other.process()]);
     expect(a + b).toBe(40);
     expect(await counts()).toEqual({ inbound: 40, outbox: 40 });
+  });
+});
+
+describe("a batch whose dedupe fails", () => {
+  it("is not left with an unhandled rejection when none of its handlers waited for the dedupe", async () => {
+    const unhandled: unknown[] = [];
+    const listener = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", listener);
+    try {
+      const event = cardAction(h, {
+        operatorOpenId: "ou_x",
+        messageId: "om_x",
+        chatId: "oc_x",
+        value: { action: "bench_tap", d: 1 },
+      });
+      const ran: string[] = [];
+      const fresh = Promise.reject(new Error("dedupe failed"));
+      const result = await h.t.db.transaction((tx) =>
+        handleBatch(
+          tx,
+          new Date(),
+          [
+            {
+              event,
+              run: async () => {
+                ran.push("tap");
+                return { toast: { type: "success", content: "ok" } };
+              },
+              prepare: { key: "unit", run: async () => {} },
+            },
+          ],
+          {
+            log: createLogger({ level: "error", write: () => {} }),
+            botOpenId: () => undefined,
+            tz: "Asia/Shanghai",
+          },
+          fresh.then(() => () => true),
+        ),
+      );
+      expect(ran).toEqual(["tap"]);
+      expect(result.answers).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+      await expect(fresh).rejects.toThrow("dedupe failed");
+    } finally {
+      process.off("unhandledRejection", listener);
+    }
   });
 });

@@ -167,6 +167,9 @@ export async function handleBatch(
   const prepared = (async () => {
     for (const [prepare, events] of prepares) await prepare.run(base(deps.log), events);
   })();
+  // Not every batch waits for the dedupe here (a batch of taps never does): its failure reaches
+  // the caller through the dedupe's own promise, and must not be an unhandled rejection here.
+  fresh?.catch(() => {});
   await prepared;
   for (const { p, i } of order) {
     const isNew = fresh ? () => fresh.then((f) => f(p)) : yes;
