@@ -27,10 +27,10 @@
  * The district is set up by chat commands through the fake Lark (bind 4 streets and 20 departments,
  * then /吹哨), the cards are delivered to the fake, and the taps are built from the delivered cards
  * (message id, chat, the 报到 button's value) and sealed before timing. The outbox is NOT drained
- * during the measurement. PGlite always; Postgres when BENCH_DATABASE_URL is set, each in a process
- * of its own (see `measureHalf`; BENCH_SKIP_PGLITE=1 leaves PGlite out) (a throwaway
- * database, pool size, commit concurrency and sealable transactions as the server's defaults;
- * BENCH_SEAL=off commits through drizzle's transaction instead, for comparison).
+ * during the measurement. PGlite always (BENCH_SKIP_PGLITE=1 leaves it out); Postgres when
+ * BENCH_DATABASE_URL is set (a throwaway database, pool size, commit concurrency and sealable
+ * transactions as the server's defaults; BENCH_SEAL=off commits through drizzle's transaction
+ * instead, for comparison). Each database is measured in a process of its own (see `measureHalf`).
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { addToLists, CardCache } from "../../src/bot/whistle/card-cache";
+import { CardCache } from "../../src/bot/whistle/card-cache";
+import { addToLists } from "../../src/bot/whistle/card-view";
 import { VIEW_NOTES, VIEW_REPORTERS } from "../../src/domain/whistle";
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 27, 1, 0, s));

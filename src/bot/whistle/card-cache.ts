@@ -1,5 +1,4 @@
 import type { DispatchLists } from "../../db/queries/department-cards";
-import { type DispatchView, type PersonRef, VIEW_NOTES, VIEW_REPORTERS } from "../../domain/whistle";
 
 /**
  * What a tap's answer card needs beyond the rows its batch locks anyway, kept between batches by
@@ -75,49 +74,6 @@ export class CardCache {
   storeLists(dispatchId: number, value: KnownLists): void {
     this.lists.set(dispatchId, value);
   }
-}
-
-/**
- * `known` with report-ins and notes added after it (each list in the order the rows were inserted,
- * so with ids above every known row's): what the database lists once they are committed. Report-ins
- * are listed by time then id, the first `VIEW_REPORTERS`; notes the latest `VIEW_NOTES` by time then
- * id, oldest first. A row added at the same time as a known one sorts after it (its id is larger).
- */
-export function addToLists(
-  known: Required<DispatchLists>,
-  reporters: readonly PersonRef[],
-  notes: readonly DispatchView["progress"][number][],
-): Required<DispatchLists> {
-  return {
-    reporterCount: known.reporterCount + reporters.length,
-    progressCount: known.progressCount + notes.length,
-    reporters:
-      reporters.length === 0 ? known.reporters : firstByTime(known.reporters, reporters, VIEW_REPORTERS),
-    progress: notes.length === 0 ? known.progress : lastByTime(known.progress, notes, VIEW_NOTES),
-  };
-}
-
-function merged<T extends { at: Date }>(list: readonly T[], added: readonly T[]): T[] {
-  const out = list.slice();
-  for (const a of added) {
-    let i = out.length;
-    while (i > 0 && (out[i - 1] as T).at.getTime() > a.at.getTime()) i--;
-    out.splice(i, 0, a);
-  }
-  return out;
-}
-
-/** The first `n` of a list sorted by time (which held the first `n` of its rows) with `added`. */
-function firstByTime<T extends { at: Date }>(list: readonly T[], added: readonly T[], n: number): T[] {
-  const out = merged(list, added);
-  if (out.length > n) out.length = n;
-  return out;
-}
-
-/** The last `n` of a list sorted by time (which held the last `n` of its rows) with `added`. */
-function lastByTime<T extends { at: Date }>(list: readonly T[], added: readonly T[], n: number): T[] {
-  const out = merged(list, added);
-  return out.length > n ? out.slice(out.length - n) : out;
 }
 
 /** A map that forgets its least recently used entries beyond `max`. */

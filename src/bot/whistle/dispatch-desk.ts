@@ -18,7 +18,8 @@ import {
 import type { DepartmentCardView, DispatchView, PersonRef } from "../../domain/whistle";
 import type { CardActionEvent } from "../events";
 import type { BaseContext, BatchMemo, BatchPrepare, BatchUnit } from "../router";
-import { addToLists, type CardCache, type Summoned } from "./card-cache";
+import type { CardCache, Summoned } from "./card-cache";
+import { addToLists, departmentCardView } from "./card-view";
 
 /**
  * The batch's unit of work for the buttons on department cards (报到, 到场, 进展).
@@ -225,60 +226,13 @@ export class DispatchDesk implements BatchUnit {
     const d = this.dispatches.get(dispatchId);
     const w = d && this.whistles.get(d.whistleId);
     const summoned = w && this.summoned.get(w.id);
+    const streetName = w && this.streets.get(w.id);
     const known = this.lists.get(dispatchId);
-    const street = w && this.streets.get(w.id);
-    const department = d && this.names.get(d.departmentId);
-    if (!d || !w || !summoned || !known || street === undefined || department === undefined) return undefined;
-    const dispatches: DepartmentCardView["whistle"]["dispatches"] = [];
-    for (const s of summoned) {
-      const name = this.names.get(s.departmentId);
-      if (name === undefined) return undefined;
-      dispatches.push({ id: s.id, department: { id: s.departmentId, name } });
-    }
+    if (!d || !w || !summoned || streetName === undefined || !known) return undefined;
     const lists = this.finalLists(dispatchId, known);
-    this.rendered.set(dispatchId, lists);
-    return {
-      whistle: {
-        id: w.id,
-        code: w.code,
-        type: w.type,
-        matter: w.matter,
-        place: w.place,
-        street: { id: w.streetId, name: street, chatId: w.streetChatId },
-        whistlerOpenId: w.whistlerOpenId,
-        status: w.status,
-        limitMinutes: w.limitMinutes,
-        createdAt: w.createdAt,
-        deadlineAt: w.deadlineAt,
-        resolvedAt: w.resolvedAt,
-        resolvedBy: w.resolvedBy,
-        resolution: w.resolution,
-        cancelledAt: w.cancelledAt,
-        cancelledBy: w.cancelledBy,
-        cancelReason: w.cancelReason,
-        summaryMessageId: w.summaryMessageId,
-        dispatches,
-      },
-      dispatch: {
-        id: d.id,
-        department: { id: d.departmentId, name: department },
-        chatId: d.chatId,
-        cardMessageId: d.cardMessageId,
-        state: d.state,
-        deadlineAt: d.deadlineAt,
-        reportedAt: d.reportedAt,
-        reportedBy: d.reportedBy,
-        lateMinutes: d.lateMinutes,
-        reporters: lists.reporters,
-        reporterCount: lists.reporterCount,
-        onSiteAt: d.onSiteAt,
-        onSiteBy: d.onSiteBy,
-        overdueAt: d.overdueAt,
-        escalationCount: d.escalationCount,
-        progress: lists.progress,
-        progressCount: lists.progressCount,
-      },
-    };
+    const view = departmentCardView(w, d, { streetName, summoned, names: this.names, lists });
+    if (view) this.rendered.set(dispatchId, lists);
+    return view;
   }
 
   private finalLists(dispatchId: number, known: Required<DispatchLists>): Required<DispatchLists> {

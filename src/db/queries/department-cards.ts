@@ -119,9 +119,10 @@ export async function dispatchLists(
   const out = new Map<number, DispatchLists>();
   if (ids.length === 0) return out;
   const rows = await DISPATCH_LISTS.rows<ListsRow>(db, { ids, lists });
+  const listed = new Set(lists);
   for (const r of rows) {
     const v: DispatchLists = { reporterCount: Number(r.reporter_count), progressCount: Number(r.note_count) };
-    if (lists.includes(r.id)) {
+    if (listed.has(r.id)) {
       const reporters: DispatchView["reporters"] = [];
       for (const [openId, at] of r.reporters ?? []) reporters.push({ openId, at: date(at) });
       const progress: DispatchView["progress"] = [];
