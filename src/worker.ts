@@ -117,7 +117,11 @@ function misconfigured(problems: string[]): void {
 
 /** One request's database and runtime; `finish` waits for its deliveries, then closes the connection. */
 function open(isolate: Isolate, connectionString: string, reqLog: Logger) {
-  const database: Database = openPostgres(connectionString, { max: MAX_CONNECTIONS, prepare: false });
+  const database: Database = openPostgres(connectionString, {
+    max: MAX_CONNECTIONS,
+    prepare: false,
+    keep: 0,
+  });
   const runtime = new LarkRuntime({
     db: database.db,
     lark: isolate.api,

@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import { PostgresJsSession, PostgresJsTransaction } from "drizzle-orm/postgres-js/session";
-import postgres, { type Sql } from "postgres";
+import postgres, { type ReservedSql, type Sql } from "postgres";
 import { nextMacrotask } from "../next-macrotask";
 import { type Database, type Db, TransactionSealedError, type Tx } from "./database";
 import * as schema from "./schema";
@@ -13,27 +13,41 @@ export interface PostgresOptions {
    * for one request (Workers): a statement would be prepared on every connection anyway.
    */
   prepare?: boolean;
+  /**
+   * How many connections sealable transactions keep reserved between them (see
+   * `ConnectionKeeper`); default: up to 4, at most half the pool. 0 where connections live for one
+   * request (Workers).
+   */
+  keep?: number;
+  /** How long a kept connection may sit idle before it goes back to the pool (default 1 s). */
+  keepIdleMs?: number;
 }
 
 /** Open real Postgres through postgres.js. Runs on Node and on Workers (through Hyperdrive). */
 export function openPostgres(url: string, opts: PostgresOptions = {}): Database {
+  const max = opts.max ?? 10;
   const client = postgres(url, {
-    max: opts.max ?? 10,
+    max,
     onnotice: () => {},
     connect_timeout: 10,
     idle_timeout: 60,
   });
   const texts = { seen: new Set<string>(), max: MAX_PREPARED };
   const db = drizzle(opts.prepare === false ? client : preparing(client, texts), { schema }) as unknown as Db;
+  const keeper = new ConnectionKeeper(
+    opts.keep ?? Math.min(KEEP_MAX, Math.floor(max / 2)),
+    opts.keepIdleMs ?? KEEP_IDLE_MS,
+  );
   return {
     db,
     kind: "postgres",
     sealableTransaction: (fn) =>
-      sealableTransaction(client, db, opts.prepare === false ? undefined : texts, fn),
+      sealableTransaction(client, keeper, db, opts.prepare === false ? undefined : texts, fn),
     async ping() {
       await client`select 1`;
     },
     async close() {
+      keeper.releaseAll();
       await client.end({ timeout: 5 });
     },
   };
@@ -103,11 +117,13 @@ export function preparing<T extends Sql>(
  */
 async function sealableTransaction<T>(
   client: Sql,
+  keeper: ConnectionKeeper,
   db: Db,
   texts: { seen: Set<string>; max: number } | undefined,
   fn: (tx: Tx, seal: () => void) => Promise<T>,
 ): Promise<T> {
-  const conn = await client.reserve();
+  const kept = keeper.take();
+  const conn = kept?.conn ?? (await client.reserve());
   let sealed = false;
   /**
    * The connection closed under us (a server restart, a dropped network). postgres.js rejects what
@@ -155,18 +171,21 @@ async function sealableTransaction<T>(
     close = reject;
   });
   closed.catch(() => {}); // raced below; never an unhandled rejection
-  let heard: { onclose?: ((e: unknown) => void) | null } | undefined;
+  let heard: Hearing | undefined = kept?.heard;
   const onclose = (e: unknown) => {
     lost = true;
     close(e instanceof Error ? e : new Error("connection lost"));
   };
-  const onexecute = (c: { onclose?: ((e: unknown) => void) | null }) => {
+  // A kept connection is heard from now on (it closed while kept: the keeper dropped it).
+  if (heard) heard.onclose = onclose;
+  const onexecute = (c: Hearing) => {
     heard = c;
     c.onclose = onclose;
     return true;
   };
   const begin = conn.unsafe("begin", [], { onexecute } as never).execute();
   begin.catch(() => {}); // a failed BEGIN fails the statements behind it, and `fn` with them
+  let committed = false;
   try {
     let result: T;
     try {
@@ -191,6 +210,7 @@ async function sealableTransaction<T>(
     const done = await Promise.race([commit, closed]);
     // The server answers a COMMIT of a failed transaction with ROLLBACK (and no error).
     if (done.command !== "COMMIT") throw new Error(`transaction not committed (${done.command})`);
+    committed = true;
     return result;
   } finally {
     // The pooled connection outlives the transaction: no longer listening, it must not keep the
@@ -198,7 +218,93 @@ async function sealableTransaction<T>(
     // stayed alive until the connection's next transaction, long enough to be promoted to V8's
     // old generation).
     if (heard?.onclose === onclose) heard.onclose = null;
-    if (!lost) conn.release();
+    // After a COMMIT's answer nothing is in flight on it: kept for the next transaction. After a
+    // failure, back to the pool (a rollback may not have been answered).
+    if (!lost) {
+      if (committed && heard) keeper.put(conn, heard);
+      else conn.release();
+    }
+  }
+}
+
+/** postgres.js's connection object, as handed to a statement's `onexecute`: it calls `onclose`. */
+interface Hearing {
+  onclose?: ((e: unknown) => void) | null;
+}
+
+/** At most this many connections kept reserved between sealable transactions (see below). */
+const KEEP_MAX = 4;
+/** A kept connection idle this long goes back to the pool. */
+const KEEP_IDLE_MS = 1000;
+
+/**
+ * The connections sealable transactions ran on, kept reserved for the next ones, the most recently
+ * used first. postgres.js's pool hands out the connection idle longest, so one batch after another
+ * ran on each of the pool's connections in turn — each a server process whose memory had gone cold
+ * (and whose plan cache had made its own choices) since its last turn; a burst of taps now runs its
+ * batches on the same one or two (bench/tap: spread taps +13 %). Kept connections return to the
+ * pool after `KEEP_IDLE_MS` idle, and never more than `max` are kept (the rest of the pool serves
+ * everything else). One that closes while kept is dropped — never sent on, never released into the
+ * pool (which has it as closed).
+ */
+class ConnectionKeeper {
+  private readonly idle: { conn: ReservedSql; heard: Hearing; since: number }[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly max: number,
+    private readonly ms: number,
+  ) {}
+
+  /** The connection kept last, if any (the caller listens to it from now on). */
+  take(): { conn: ReservedSql; heard: Hearing } | undefined {
+    return this.idle.pop();
+  }
+
+  /** Keep a connection whose transaction is over (or release it when enough are kept). */
+  put(conn: ReservedSql, heard: Hearing): void {
+    if (this.max <= 0) {
+      conn.release();
+      return;
+    }
+    const entry = { conn, heard, since: Date.now() };
+    heard.onclose = () => {
+      const i = this.idle.indexOf(entry);
+      if (i >= 0) this.idle.splice(i, 1);
+    };
+    this.idle.push(entry);
+    if (this.idle.length > this.max) this.release(this.idle.shift());
+    this.schedule();
+  }
+
+  /** Give every kept connection back to the pool (before the pool is ended). */
+  releaseAll(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const entry of this.idle.splice(0)) this.release(entry);
+  }
+
+  private release(entry: { conn: ReservedSql; heard: Hearing } | undefined): void {
+    if (!entry) return;
+    entry.heard.onclose = null;
+    entry.conn.release();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.idle.length === 0) return;
+    const oldest = this.idle[0]?.since ?? Date.now();
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        const now = Date.now();
+        while (this.idle.length > 0 && now - (this.idle[0]?.since ?? now) >= this.ms)
+          this.release(this.idle.shift());
+        this.schedule();
+      },
+      Math.max(0, oldest + this.ms - Date.now()),
+    );
+    // Idle connections do not keep a Node process alive (Workers have no `unref`).
+    (this.timer as { unref?: () => void }).unref?.();
   }
 }
 

@@ -155,6 +155,76 @@ describe.runIf(process.env.TEST_DATABASE_URL).each([
     expect(await keys()).toHaveLength(6);
   });
 
+  // The connection a transaction ran on is kept for the next one (a server process whose memory
+  // is warm), returned to the pool once idle, and dropped if it closes while kept.
+  describe("its connection, kept between transactions", () => {
+    const pid = (tx: Parameters<Parameters<typeof database.db.transaction>[0]>[0]) =>
+      start(tx.execute(sql`select pg_backend_pid() as pid`)).then(
+        (r) => (r as unknown as { pid: number }[])[0]?.pid as number,
+      );
+    const plainPid = async (d: ReturnType<typeof openPostgres>, sleep = 0) =>
+      (
+        (await d.db.execute(sql`select pg_backend_pid() as pid, pg_sleep(${sleep})`)) as unknown as {
+          pid: number;
+        }[]
+      )[0]?.pid as number;
+
+    it("runs the next transaction on it, and gives it back to the pool once idle", async () => {
+      const own = openPostgres(t.url as string, { max: 2, prepare, keepIdleMs: 150 });
+      try {
+        const first = await run(own)(pid);
+        expect(await run(own)(pid)).toBe(first);
+        expect(await run(own)(pid)).toBe(first);
+        // Kept (reserved): plain queries run on the pool's other connection meanwhile.
+        expect(await plainPid(own)).not.toBe(first);
+        await new Promise((r) => setTimeout(r, 400));
+        // Idle long enough: back in the pool, where two queries at once use both connections.
+        const both = await Promise.all([plainPid(own, 0.1), plainPid(own, 0.1)]);
+        expect(both).toContain(first);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it("keeps nothing when told not to (Workers)", async () => {
+      const own = openPostgres(t.url as string, { max: 2, prepare, keep: 0 });
+      try {
+        const first = await run(own)(pid);
+        // Released at once: the pool hands out its other connection next, then this one again.
+        const both = await Promise.all([plainPid(own, 0.1), plainPid(own, 0.1)]);
+        expect(both).toContain(first);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it("drops it when it closes while kept, and the next transaction runs on another", async () => {
+      const own = openPostgres(t.url as string, { max: 2, prepare });
+      try {
+        const first = await run(own)(pid);
+        await t.db.execute(sql`select pg_terminate_backend(${first})`);
+        await new Promise((r) => setTimeout(r, 200)); // the socket's close reaches postgres.js
+        const next = await run(own)(async (tx) => {
+          await insert(tx, "after");
+          return pid(tx);
+        });
+        expect(next).not.toBe(first);
+        expect(await keys()).toEqual(["after"]);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it("lets the pool end at once with a connection kept", async () => {
+      const own = openPostgres(t.url as string, { max: 2, prepare });
+      await run(own)(pid);
+      const t0 = performance.now();
+      await own.close();
+      // Not the 5 s postgres.js waits for a connection still reserved.
+      expect(performance.now() - t0).toBeLessThan(1000);
+    });
+  });
+
   it("does not keep its result alive once it is over, though its connection lives on", async () => {
     // A batch's result is every answer with its card: it must be garbage once answered, not stay
     // reachable from the pooled connection until that connection's next transaction.
