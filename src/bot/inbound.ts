@@ -91,8 +91,10 @@ export async function openInbound(raw: Uint8Array, headers: Headers, opts: OpenO
     return reject(401, "plaintext body while LARK_ENCRYPT_KEY is configured");
   }
 
-  const challenge = challengeSchema.safeParse(plain);
-  if (challenge.success) {
+  // Only a url_verification body is parsed as one (a failed parse of every event costs its issues).
+  const challenge =
+    (plain as { type?: unknown }).type === "url_verification" ? challengeSchema.safeParse(plain) : undefined;
+  if (challenge?.success) {
     if (!timingSafeEqual(challenge.data.token ?? "", opts.verificationToken)) {
       return reject(401, "url_verification token mismatch");
     }
