@@ -242,7 +242,7 @@ const KEEP_IDLE_MS = 1000;
  * used first. postgres.js's pool hands out the connection idle longest, so one batch after another
  * ran on each of the pool's connections in turn — each a server process whose memory had gone cold
  * (and whose plan cache had made its own choices) since its last turn; a burst of taps now runs its
- * batches on the same one or two (bench/tap: spread taps +13 %). Kept connections return to the
+ * batches on the same one or two (bench/tap: spread taps +10 %). Kept connections return to the
  * pool after `KEEP_IDLE_MS` idle, and never more than `max` are kept (the rest of the pool serves
  * everything else). One that closes while kept is dropped — never sent on, never released into the
  * pool (which has it as closed).
